@@ -1,0 +1,482 @@
+//! The pipeline over several inputs: ingest → de-duplicate → classify → report.
+//!
+//! An [`Analysis`] is the [`EventSink`] every [`Ingestor`] feeds. It counts,
+//! drops records already seen (same `Id`, e.g. overlapping daily exports),
+//! classifies sends as they arrive, and at [`Analysis::finish`] works out the
+//! delays, which need every input: a record missing from an export taken at
+//! T1 but present in one taken at T2 reached the log in (T1, T2].
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+
+use crate::classify::RuleSet;
+use crate::ingest::{EventSink, FatalError, Format, IngestStats, Ingestor, RowError};
+use crate::model::{ArrivalSource, AuditEvent};
+use crate::report::{
+    delay_bins, findings, ClassifiedEvent, Delay, DelayStats, ErrorRow, ExportTimeOrigin, FindingInput,
+    OwnerChangeRow, SendReport, SourceSummary, Summary, TimeRange, MAX_LISTED_ERRORS,
+};
+
+/// What is known about an input before reading it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceMeta {
+    /// File name, without directories.
+    pub name: String,
+    /// When the export was taken, and how that is known.
+    pub exported_at: Option<(DateTime<Utc>, ExportTimeOrigin)>,
+}
+
+/// Purview's web export stops at this many rows without saying so.
+pub const PURVIEW_EXPORT_CAP: u64 = 50_000;
+
+/// Inputs whose presence can be tracked per record (one bit each).
+const MAX_TRACKED_SOURCES: usize = 64;
+
+/// Record ids are GUIDs almost always; a GUID key is 16 bytes instead of a 36-byte string.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum RecordKey {
+    Guid(u128),
+    Text(Box<str>),
+}
+
+impl RecordKey {
+    fn new(id: &str) -> Self {
+        let hex: String = id.chars().filter(|c| *c != '-').collect();
+        if id.len() == 36 && hex.len() == 32 {
+            if let Ok(n) = u128::from_str_radix(&hex, 16) {
+                return Self::Guid(n);
+            }
+        }
+        Self::Text(id.into())
+    }
+}
+
+/// What the analysis keeps per distinct record: enough for delays, not the record.
+struct Slot {
+    time: i64,
+    workload: u16,
+    /// Bit `i` set: input `i` contained this record.
+    presence: u64,
+    keyed: bool,
+    arrived: Option<(i64, ArrivalSource)>,
+    send: Option<u32>,
+}
+
+struct SourceState {
+    meta: SourceMeta,
+    format: Option<Format>,
+    stats: IngestStats,
+    events: u64,
+    duplicates: u64,
+    rejected: u64,
+    first: Option<i64>,
+    last: Option<i64>,
+    error: Option<FatalError>,
+}
+
+/// Everything an analysis produced.
+#[derive(Clone, Debug)]
+pub struct AnalysisResult {
+    /// The JSON report.
+    pub summary: Summary,
+    /// Every distinct send-type event, classified, in input order.
+    pub sends: Vec<ClassifiedEvent>,
+    /// Every rejected record (the summary lists only the first ones).
+    pub errors: Vec<RowError>,
+}
+
+/// The running analysis of one or more inputs.
+pub struct Analysis {
+    rules: RuleSet,
+    sources: Vec<SourceState>,
+    keys: HashMap<RecordKey, u32>,
+    slots: Vec<Slot>,
+    workloads: Vec<String>,
+    workload_ids: HashMap<String, u16>,
+    sends: Vec<ClassifiedEvent>,
+    report: SendReport,
+    errors: Vec<RowError>,
+    owner_changes: Vec<OwnerChangeRow>,
+    events: u64,
+    duplicates: u64,
+    rejected: u64,
+}
+
+impl Default for Analysis {
+    fn default() -> Self {
+        Self::new(RuleSet::default())
+    }
+}
+
+impl Analysis {
+    /// An empty analysis using these rules.
+    pub fn new(rules: RuleSet) -> Self {
+        Self {
+            rules,
+            sources: Vec::new(),
+            keys: HashMap::new(),
+            slots: Vec::new(),
+            workloads: Vec::new(),
+            workload_ids: HashMap::new(),
+            sends: Vec::new(),
+            report: SendReport::default(),
+            errors: Vec::new(),
+            owner_changes: Vec::new(),
+            events: 0,
+            duplicates: 0,
+            rejected: 0,
+        }
+    }
+
+    /// Registers an input; returns the index its [`Ingestor`] must be created with.
+    pub fn add_source(&mut self, meta: SourceMeta) -> u32 {
+        self.sources.push(SourceState {
+            meta,
+            format: None,
+            stats: IngestStats::default(),
+            events: 0,
+            duplicates: 0,
+            rejected: 0,
+            first: None,
+            last: None,
+            error: None,
+        });
+        (self.sources.len() - 1) as u32
+    }
+
+    /// Records how reading input `file` ended.
+    pub fn finish_source(&mut self, file: u32, format: Option<Format>, outcome: Result<IngestStats, FatalError>) {
+        let Some(source) = self.sources.get_mut(file as usize) else { return };
+        source.format = format;
+        match outcome {
+            Ok(stats) => source.stats = stats,
+            Err(error) => source.error = Some(error),
+        }
+    }
+
+    /// Reads a whole input held in memory (tests, small files).
+    pub fn read_source(&mut self, meta: SourceMeta, bytes: &[u8]) -> Result<Format, FatalError> {
+        let file = self.add_source(meta);
+        let mut ingestor = Ingestor::new(file);
+        let outcome = ingestor.push(bytes, self).and_then(|()| ingestor.finish(self));
+        let format = ingestor.format();
+        self.finish_source(file, format, outcome.clone());
+        outcome?;
+        format.ok_or(FatalError::Empty)
+    }
+
+    /// Sends classified so far.
+    pub fn sends(&self) -> &[ClassifiedEvent] {
+        &self.sends
+    }
+
+    fn workload_id(&mut self, name: &str) -> u16 {
+        if let Some(id) = self.workload_ids.get(name) {
+            return *id;
+        }
+        let id = self.workloads.len() as u16;
+        self.workloads.push(name.to_owned());
+        self.workload_ids.insert(name.to_owned(), id);
+        id
+    }
+
+    /// Finishes: computes delays, findings and the summary.
+    pub fn finish(mut self) -> AnalysisResult {
+        let (delays, delay_note) = self.compute_delays();
+        self.owner_changes.sort_by_key(|c| c.time);
+        let summary_findings = findings(&FindingInput {
+            sends: &self.sends,
+            report: &self.report,
+            delays: &delays,
+            delay_note: delay_note.as_deref(),
+            owner_changes: &self.owner_changes,
+        });
+
+        let mut formats: Vec<String> = Vec::new();
+        for source in &self.sources {
+            if let Some(format) = source.format {
+                if !formats.iter().any(|f| f == format.name()) {
+                    formats.push(format.name().to_owned());
+                }
+            }
+        }
+        let mut by_workload: BTreeMap<String, u64> = BTreeMap::new();
+        for slot in &self.slots {
+            *by_workload.entry(self.workloads[slot.workload as usize].clone()).or_default() += 1;
+        }
+        let time_range = {
+            let first = self.slots.iter().map(|s| s.time).min();
+            let last = self.slots.iter().map(|s| s.time).max();
+            match (first.and_then(from_ts), last.and_then(from_ts)) {
+                (Some(first), Some(last)) => Some(TimeRange { first, last }),
+                _ => None,
+            }
+        };
+        let warnings = self.warnings();
+        let sources: Vec<SourceSummary> = self.sources.iter().map(source_summary).collect();
+        let names: Vec<String> = self.sources.iter().map(|s| s.meta.name.clone()).collect();
+        let errors = self
+            .errors
+            .iter()
+            .take(MAX_LISTED_ERRORS)
+            .map(|e| ErrorRow {
+                file: names.get(e.source.file as usize).cloned().unwrap_or_default(),
+                line: e.source.line,
+                message: e.kind.to_string(),
+            })
+            .collect();
+        let rows_read = self.sources.iter().map(|s| s.stats.rows_read).sum();
+
+        let summary = Summary {
+            rows_read,
+            events: self.events,
+            rejected: self.rejected,
+            duplicates: self.duplicates,
+            formats,
+            send_events: self.sends.len() as u64,
+            by_class: self.report.by_class,
+            by_operation: self.report.by_operation.clone(),
+            by_workload,
+            time_range,
+            sources,
+            attribution: self.report.actors(),
+            matrix: self.report.matrix(),
+            connectors: self.report.connectors(),
+            timeline: self.report.timeline(),
+            delay_bins: delay_bins(),
+            delays,
+            delay_note,
+            owner_changes: self.owner_changes.clone(),
+            findings: summary_findings,
+            warnings,
+            errors,
+        };
+        AnalysisResult { summary, sends: self.sends, errors: self.errors }
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        for source in &self.sources {
+            let name = &source.meta.name;
+            if source.stats.rows_read == PURVIEW_EXPORT_CAP {
+                warnings.push(format!(
+                    "{name} holds exactly {PURVIEW_EXPORT_CAP} records, Purview's export limit: the search probably had more results than were exported. Narrow the date range and export again."
+                ));
+            }
+            if source.stats.ambiguous_dates > 0 {
+                warnings.push(format!(
+                    "{name}: {} records had only a date like 3/12/2025, which could be 12 March or 3 December; they were read month-first. Records with AuditData.CreationTime are not affected.",
+                    source.stats.ambiguous_dates
+                ));
+            }
+        }
+        if self.sources.len() > MAX_TRACKED_SOURCES {
+            warnings.push(format!(
+                "Delays between exports are compared across the first {MAX_TRACKED_SOURCES} inputs only."
+            ));
+        }
+        warnings
+    }
+
+    /// Per-workload delay statistics, and a note where nothing could be measured.
+    fn compute_delays(&mut self) -> (BTreeMap<String, DelayStats>, Option<String>) {
+        let n = self.workloads.len();
+        let mut measured: Vec<Vec<i64>> = vec![Vec::new(); n];
+        let mut bounded: Vec<Vec<(i64, i64)>> = vec![Vec::new(); n];
+        let mut arrival_sources: Vec<Vec<String>> = vec![Vec::new(); n];
+
+        // Inputs usable for comparison: read, with an export time, among the tracked ones.
+        let comparable: Vec<(usize, i64, i64, i64)> = self
+            .sources
+            .iter()
+            .enumerate()
+            .take(MAX_TRACKED_SOURCES)
+            .filter(|(_, s)| s.error.is_none())
+            .filter_map(|(i, s)| Some((i, s.meta.exported_at?.0.timestamp(), s.first?, s.last?)))
+            .collect();
+        let distinct_times = {
+            let mut t: Vec<i64> = comparable.iter().map(|c| c.1).collect();
+            t.sort_unstable();
+            t.dedup();
+            t.len()
+        };
+        let can_bound = distinct_times >= 2;
+
+        for slot in &self.slots {
+            let w = slot.workload as usize;
+            let delay = if let Some((arrived, source)) = slot.arrived {
+                let name = match source {
+                    ArrivalSource::IngestionTime => "ingestion-time",
+                    ArrivalSource::ContentCreated => "content-created",
+                };
+                if !arrival_sources[w].iter().any(|s| s == name) {
+                    arrival_sources[w].push(name.to_owned());
+                }
+                let seconds = arrived - slot.time;
+                measured[w].push(seconds);
+                Some(Delay::Measured { seconds })
+            } else if can_bound && slot.keyed {
+                bound(slot, &comparable).map(|(low, high)| {
+                    bounded[w].push((low, high));
+                    Delay::Bounded { min_seconds: low, max_seconds: high }
+                })
+            } else {
+                None
+            };
+            if let Some(i) = slot.send {
+                self.sends[i as usize].delay = delay;
+            }
+        }
+
+        let mut delays = BTreeMap::new();
+        for (w, name) in self.workloads.iter().enumerate() {
+            let stats = DelayStats::compute(
+                std::mem::take(&mut measured[w]),
+                std::mem::take(&mut bounded[w]),
+                std::mem::take(&mut arrival_sources[w]),
+            );
+            delays.insert(name.clone(), stats);
+        }
+        let known: u64 = delays.values().map(|d| d.measured + d.bounded).sum();
+        let note = if self.slots.is_empty() {
+            None
+        } else if known == 0 {
+            Some(self.no_delay_note(can_bound))
+        } else {
+            let blind: Vec<&str> = delays
+                .iter()
+                .filter(|(_, d)| d.measured + d.bounded == 0)
+                .map(|(w, _)| w.as_str())
+                .collect();
+            (!blind.is_empty()).then(|| {
+                format!(
+                    "No arrival information for {} events: the inputs give arrival times for other workloads only.",
+                    blind.join(", ")
+                )
+            })
+        };
+        (delays, note)
+    }
+
+    fn no_delay_note(&self, can_bound: bool) -> String {
+        let formats: Vec<&str> = self.sources.iter().filter_map(|s| s.format).map(|f| f.name()).collect();
+        let mut note = format!(
+            "The delay between an event and its arrival in the log cannot be measured from these inputs: {} exports record only when each action happened.",
+            if formats.is_empty() { "these".to_owned() } else { formats.join(", ") }
+        );
+        if self.sources.len() >= 2 && !can_bound {
+            note.push_str(" Several files were given, but not with different export times (give --exported-at FILE=TIME, or keep the files' modification times).");
+        }
+        note.push_str(
+            " To measure it: in Microsoft Sentinel export OfficeActivity with `| extend IngestionTime = ingestion_time()`; \
+             or keep the Management Activity API's contentCreated with each record; \
+             or export the same search twice, some hours apart, and load both files: records that appear only in the later export arrived in between.",
+        );
+        note
+    }
+}
+
+/// `(least, greatest)` possible delay for a record, from which inputs contained it.
+fn bound(slot: &Slot, comparable: &[(usize, i64, i64, i64)]) -> Option<(i64, i64)> {
+    let mut upper: Option<i64> = None;
+    let mut lower: Option<i64> = None;
+    for &(i, exported, first, last) in comparable {
+        let present = slot.presence & (1u64 << i) != 0;
+        if present {
+            upper = Some(upper.map_or(exported, |u| u.min(exported)));
+        } else if exported > slot.time && (first..=last).contains(&slot.time) {
+            // The export covered this moment and was taken after it, yet lacked the record:
+            // it had not reached the log yet.
+            lower = Some(lower.map_or(exported, |l| l.max(exported)));
+        }
+    }
+    let (lower, upper) = (lower?, upper?);
+    (lower < upper).then_some((lower - slot.time, upper - slot.time))
+}
+
+fn from_ts(t: i64) -> Option<DateTime<Utc>> {
+    DateTime::<Utc>::from_timestamp(t, 0)
+}
+
+fn source_summary(s: &SourceState) -> SourceSummary {
+    SourceSummary {
+        name: s.meta.name.clone(),
+        format: s.format.map(|f| f.name().to_owned()),
+        bytes: s.stats.bytes,
+        rows_read: s.stats.rows_read,
+        events: s.events,
+        rejected: s.rejected,
+        duplicates: s.duplicates,
+        exported_at: s.meta.exported_at.map(|e| e.0),
+        exported_at_origin: s.meta.exported_at.map(|e| e.1),
+        time_range: match (s.first.and_then(from_ts), s.last.and_then(from_ts)) {
+            (Some(first), Some(last)) => Some(TimeRange { first, last }),
+            _ => None,
+        },
+        error: s.error.as_ref().map(|e| e.to_string()),
+    }
+}
+
+impl EventSink for Analysis {
+    fn event(&mut self, event: AuditEvent) {
+        let file = event.source.file as usize;
+        let time = event.time.timestamp();
+        if let Some(source) = self.sources.get_mut(file) {
+            source.first = Some(source.first.map_or(time, |f| f.min(time)));
+            source.last = Some(source.last.map_or(time, |l| l.max(time)));
+        }
+        let bit = if file < MAX_TRACKED_SOURCES { 1u64 << file } else { 0 };
+        let arrived = event.arrived.zip(event.arrival_source).map(|(t, s)| (t.timestamp(), s));
+        let key = event.id.as_deref().map(RecordKey::new);
+        if let Some(key) = &key {
+            if let Some(&slot_index) = self.keys.get(key) {
+                let slot = &mut self.slots[slot_index as usize];
+                slot.presence |= bit;
+                if slot.arrived.is_none() {
+                    slot.arrived = arrived;
+                }
+                self.duplicates += 1;
+                if let Some(source) = self.sources.get_mut(file) {
+                    source.duplicates += 1;
+                }
+                return;
+            }
+        }
+        let workload = self.workload_id(&event.workload);
+        let slot_index = self.slots.len() as u32;
+        let keyed = key.is_some();
+        if let Some(key) = key {
+            self.keys.insert(key, slot_index);
+        }
+        self.events += 1;
+        if let Some(source) = self.sources.get_mut(file) {
+            source.events += 1;
+        }
+        if let Some(change) = &event.owner_change {
+            self.owner_changes.push(OwnerChangeRow {
+                time: event.time,
+                changed_by: event.actor.clone(),
+                change: change.clone(),
+            });
+        }
+        let send = if event.send_operation().is_some() {
+            let classification = self.rules.classify(&event);
+            let classified = ClassifiedEvent { event, classification, delay: None };
+            self.report.add(&classified);
+            self.sends.push(classified);
+            Some((self.sends.len() - 1) as u32)
+        } else {
+            None
+        };
+        self.slots.push(Slot { time, workload, presence: bit, keyed, arrived, send });
+    }
+
+    fn rejected(&mut self, error: RowError) {
+        self.rejected += 1;
+        if let Some(source) = self.sources.get_mut(error.source.file as usize) {
+            source.rejected += 1;
+        }
+        self.errors.push(error);
+    }
+}

@@ -1,0 +1,337 @@
+//! Plain-language findings: the answer first, with the numbers behind it.
+//!
+//! Each finding carries the filter that shows the events behind it, so the UI
+//! can link the sentence to the proof.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::{connector_mailbox, human_duration, ClassifiedEvent, DelayStats, OwnerChangeRow, SendReport};
+use crate::model::{SendClass, SendOperation};
+
+/// What the events behind a finding have in common.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingFilter {
+    /// Only this class.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class: Option<SendClass>,
+    /// Only this mailbox.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mailbox: Option<String>,
+    /// Only this workload (delay findings).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workload: Option<String>,
+}
+
+/// One plain-language statement.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Stable kind (`connector`, `owner-change`, `delegate`, `delay`, …).
+    pub kind: String,
+    /// The sentence.
+    pub text: String,
+    /// The view that proves it.
+    pub filter: FindingFilter,
+}
+
+/// A short client name from a `ClientInfoString`, for sentences and legends.
+pub fn client_name(client_info: &str) -> Option<&'static str> {
+    let lower = client_info.to_ascii_lowercase();
+    let name = if lower.contains("connectorworkprovider") {
+        "an Office 365 connector"
+    } else if lower.contains("client=owa") {
+        "OWA"
+    } else if lower.contains("client=msexchangerpc") {
+        "Outlook"
+    } else if lower.contains("client=outlookservice") || lower.contains("outlook-ios") || lower.contains("outlook-android") {
+        "Outlook mobile"
+    } else if lower.contains("client=activesync") {
+        "ActiveSync"
+    } else if lower.contains("client=webservices") {
+        "EWS"
+    } else if lower.contains("client=rest") {
+        "REST"
+    } else {
+        return None;
+    };
+    Some(name)
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// "a, b and c"
+fn join_list<I: IntoIterator<Item = String>>(items: I) -> String {
+    let items: Vec<String> = items.into_iter().collect();
+    match items.len() {
+        0 => String::new(),
+        1 => items[0].clone(),
+        n => format!("{} and {}", items[..n - 1].join(", "), items[n - 1]),
+    }
+}
+
+/// At most `max` names, then "and N others".
+fn names(set: &BTreeSet<String>, max: usize) -> String {
+    let mut shown: Vec<String> = set.iter().take(max).cloned().collect();
+    if set.len() > max {
+        shown.push(format!("{} others", set.len() - max));
+    }
+    join_list(shown)
+}
+
+fn group_matches(group: &str, mailbox: &str) -> bool {
+    let group = group.to_ascii_lowercase();
+    let mailbox = mailbox.to_ascii_lowercase();
+    let local = mailbox.split('@').next().unwrap_or(&mailbox);
+    group == mailbox || group == local || group.replace(' ', "") == local
+}
+
+/// Everything findings are computed from.
+pub struct FindingInput<'a> {
+    /// Every send-type event.
+    pub sends: &'a [ClassifiedEvent],
+    /// Their aggregation.
+    pub report: &'a SendReport,
+    /// Delay figures per workload.
+    pub delays: &'a BTreeMap<String, DelayStats>,
+    /// Why delays are unknown, if they are.
+    pub delay_note: Option<&'a str>,
+    /// Group owner changes.
+    pub owner_changes: &'a [OwnerChangeRow],
+}
+
+/// Computes the findings, most important first.
+pub fn findings(input: &FindingInput<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    connector_findings(input, &mut out);
+    people_findings(input, &mut out);
+    delay_findings(input, &mut out);
+    out
+}
+
+fn by_class(sends: &[ClassifiedEvent], class: SendClass) -> impl Iterator<Item = &ClassifiedEvent> {
+    sends.iter().filter(move |e| e.classification.class == class)
+}
+
+fn connector_findings(input: &FindingInput<'_>, out: &mut Vec<Finding>) {
+    let connectors = input.report.connectors();
+    if connectors.is_empty() {
+        return;
+    }
+    let is_send_as = |e: &&ClassifiedEvent| e.event.send_operation() == Some(SendOperation::SendAs);
+    let send_as_total = input.sends.iter().filter(is_send_as).count();
+    let connector_send_as = by_class(input.sends, SendClass::Connector).filter(is_send_as).count();
+    let connector_total = by_class(input.sends, SendClass::Connector).count();
+    let stamped: BTreeSet<String> = connectors.iter().map(|c| c.stamped_as.clone()).collect();
+    let mailboxes: BTreeSet<String> = connectors.iter().map(|c| c.mailbox.clone()).collect();
+    let share = if send_as_total > 0 && connector_send_as > 0 {
+        let pct = (connector_send_as as f64 * 100.0 / send_as_total as f64).round() as u64;
+        format!("{pct}% of SendAs events ({connector_send_as})")
+    } else {
+        format!("{connector_total} send events")
+    };
+    let text = format!(
+        "{share} were written by {} into {} ({}); they carry the name of {}, who created the connector{}, not of anyone who sent them.",
+        plural(connectors.len(), "Office 365 connector", "Office 365 connectors"),
+        plural(mailboxes.len(), "group mailbox", "group mailboxes"),
+        names(&mailboxes, 3),
+        names(&stamped, 3),
+        if connectors.len() == 1 { "" } else { "s" },
+    );
+    out.push(Finding {
+        kind: "connector".into(),
+        text,
+        filter: FindingFilter { class: Some(SendClass::Connector), ..Default::default() },
+    });
+
+    for change in input.owner_changes {
+        for mailbox in &mailboxes {
+            if !group_matches(&change.change.group, mailbox) {
+                continue;
+            }
+            let cards: Vec<&ClassifiedEvent> =
+                by_class(input.sends, SendClass::Connector).filter(|e| connector_mailbox(&e.event) == mailbox).collect();
+            let before: BTreeSet<String> =
+                cards.iter().filter(|e| e.event.time < change.time).map(|e| e.actor_label().to_owned()).collect();
+            let after: Vec<&&ClassifiedEvent> = cards.iter().filter(|e| e.event.time >= change.time).collect();
+            if before.is_empty() || after.is_empty() {
+                continue;
+            }
+            let after_names: BTreeSet<String> = after.iter().map(|e| e.actor_label().to_owned()).collect();
+            let mut what = Vec::new();
+            if !change.change.added.is_empty() {
+                what.push(format!("{} added", join_list(change.change.added.iter().cloned())));
+            }
+            if !change.change.removed.is_empty() {
+                what.push(format!("{} removed", join_list(change.change.removed.iter().cloned())));
+            }
+            let date = change.time.format("%-d %b %Y");
+            let text = if after_names == before {
+                format!(
+                    "The {} group's owner changed on {date} ({}); the {} connector cards written after it still carry {}'s name, as before: the stamp is the connector's creator, not the group's owner.",
+                    change.change.group,
+                    what.join("; "),
+                    after.len(),
+                    names(&after_names, 3),
+                )
+            } else {
+                format!(
+                    "The {} group's owner changed on {date} ({}); connector cards before it carried {}, the {} after it carry {}.",
+                    change.change.group,
+                    what.join("; "),
+                    names(&before, 3),
+                    after.len(),
+                    names(&after_names, 3),
+                )
+            };
+            out.push(Finding {
+                kind: "owner-change".into(),
+                text,
+                filter: FindingFilter {
+                    class: Some(SendClass::Connector),
+                    mailbox: Some(mailbox.clone()),
+                    ..Default::default()
+                },
+            });
+        }
+    }
+}
+
+fn people_findings(input: &FindingInput<'_>, out: &mut Vec<Finding>) {
+    let delegates: Vec<&ClassifiedEvent> = by_class(input.sends, SendClass::Delegate).collect();
+    if !delegates.is_empty() {
+        let actors: BTreeSet<String> = delegates.iter().map(|e| e.actor_label().to_owned()).collect();
+        let mailboxes: BTreeSet<String> = delegates.iter().map(|e| e.mailbox_label().to_owned()).collect();
+        let clients: BTreeSet<String> = delegates
+            .iter()
+            .filter_map(|e| e.event.client_info.as_deref().and_then(client_name))
+            .map(str::to_owned)
+            .collect();
+        let ops: BTreeSet<Option<SendOperation>> = delegates.iter().map(|e| e.event.send_operation()).collect();
+        let verb = match (ops.contains(&Some(SendOperation::SendAs)), ops.contains(&Some(SendOperation::SendOnBehalf))) {
+            (true, true) => "sent as or on behalf of",
+            (false, true) => "sent on behalf of",
+            (true, false) => "sent as",
+            (false, false) => "sent from",
+        };
+        let via = if clients.is_empty() { String::new() } else { format!(" from {}", join_list(clients)) };
+        out.push(Finding {
+            kind: "delegate".into(),
+            text: format!(
+                "{} ({}) {verb} {}{via}: {}.",
+                plural(actors.len(), "person", "people"),
+                names(&actors, 3),
+                plural(mailboxes.len(), "other mailbox", "other mailboxes"),
+                plural(delegates.len(), "event", "events"),
+            ),
+            filter: FindingFilter { class: Some(SendClass::Delegate), ..Default::default() },
+        });
+    }
+
+    let apps: Vec<&ClassifiedEvent> = by_class(input.sends, SendClass::Application).collect();
+    if !apps.is_empty() {
+        let ids: BTreeSet<String> = apps
+            .iter()
+            .map(|e| match e.event.app_id.as_deref().or(e.event.client_app_id.as_deref()) {
+                Some(id) => format!("app {id}"),
+                None => e.actor_label().to_owned(),
+            })
+            .collect();
+        let mailboxes: BTreeSet<String> = apps.iter().map(|e| e.mailbox_label().to_owned()).collect();
+        out.push(Finding {
+            kind: "application".into(),
+            text: format!(
+                "{} from {} ({}) acted as {} ({}).",
+                plural(apps.len(), "send", "sends"),
+                plural(ids.len(), "application", "applications"),
+                names(&ids, 2),
+                plural(mailboxes.len(), "mailbox", "mailboxes"),
+                names(&mailboxes, 3),
+            ),
+            filter: FindingFilter { class: Some(SendClass::Application), ..Default::default() },
+        });
+    }
+
+    let simple = [
+        (SendClass::Admin, "admin", "were made under administrator logons"),
+        (SendClass::System, "system", "came from system identities or Microsoft datacenter services"),
+        (SendClass::Owner, "owner", "were made by mailbox owners from their own mailboxes"),
+        (
+            SendClass::Unknown,
+            "unknown",
+            "could not be attributed from the fields the export carries; they are marked unknown, not guessed",
+        ),
+    ];
+    for (class, kind, says) in simple {
+        let n = by_class(input.sends, class).count();
+        if n > 0 {
+            out.push(Finding {
+                kind: kind.into(),
+                text: format!("{} {says}.", plural(n, "send", "sends")),
+                filter: FindingFilter { class: Some(class), ..Default::default() },
+            });
+        }
+    }
+}
+
+fn delay_findings(input: &FindingInput<'_>, out: &mut Vec<Finding>) {
+    for (workload, stats) in input.delays {
+        if let (Some(p50), Some(p90)) = (stats.p50_seconds, stats.p90_seconds) {
+            out.push(Finding {
+                kind: "delay".into(),
+                text: format!(
+                    "Half of {workload} events reached the log within {}; 1 in 10 took over {} (measured on {}).",
+                    human_duration(p50),
+                    human_duration(p90),
+                    plural(stats.measured as usize, "event", "events"),
+                ),
+                filter: FindingFilter { workload: Some(workload.clone()), ..Default::default() },
+            });
+        }
+        if let (Some(low), Some(high)) = (stats.bounded_min_p50_seconds, stats.bounded_max_p50_seconds) {
+            out.push(Finding {
+                kind: "delay-bounded".into(),
+                text: format!(
+                    "{} {workload} events were missing from an earlier export and present in a later one: typically they reached the log between {} and {} after they happened.",
+                    stats.bounded,
+                    human_duration(low),
+                    human_duration(high),
+                ),
+                filter: FindingFilter { workload: Some(workload.clone()), ..Default::default() },
+            });
+        }
+    }
+    if let Some(note) = input.delay_note {
+        out.push(Finding { kind: "delay-unknown".into(), text: note.to_owned(), filter: FindingFilter::default() });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_read_like_sentences() {
+        assert_eq!(join_list(vec!["a".into()]), "a");
+        assert_eq!(join_list(vec!["a".into(), "b".into(), "c".into()]), "a, b and c");
+        let set: BTreeSet<String> = ["a", "b", "c", "d"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(names(&set, 2), "a, b and 2 others");
+    }
+
+    #[test]
+    fn groups_match_their_mailbox_by_alias_or_name() {
+        assert!(group_matches("MVPtweets", "mvptweets@contoso.com"));
+        assert!(group_matches("MVP tweets", "mvptweets@contoso.com"));
+        assert!(!group_matches("Sales", "mvptweets@contoso.com"));
+    }
+
+    #[test]
+    fn client_names_come_from_client_info() {
+        assert_eq!(client_name("Client=OWA;Action=ViaProxy"), Some("OWA"));
+        assert_eq!(client_name("Client=MSExchangeRPC"), Some("Outlook"));
+        assert_eq!(client_name("Client=OutlookService;Outlook-iOS/2.0"), Some("Outlook mobile"));
+        assert_eq!(client_name("Client=Unheard"), None);
+    }
+}

@@ -1,0 +1,453 @@
+//! The aggregations the charts draw and the JSON report both faces print.
+//!
+//! [`SendReport`] is built incrementally ([`SendReport::add`]) and partial
+//! reports merge ([`SendReport::merge`]), so the same code summarises a whole
+//! file, a filtered subset in the UI, or slices processed separately.
+//! [`Summary`] is the JSON contract: `sendas-lens summary --json` and the
+//! app's "Download report" serialise the very same value.
+
+mod delays;
+mod findings;
+mod timeline;
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::classify::Classification;
+use crate::model::{AuditEvent, OwnerChange, SendClass};
+pub use delays::{bin_of, delay_bins, human_duration, percentile, DelayBin, DelayStats, BIN_COUNT};
+pub use findings::{client_name, findings, Finding, FindingFilter, FindingInput};
+pub use timeline::{bucket_for_range, bucket_start, TimeBucket, Timeline, TimelineRow};
+
+/// A count per class, in [`SendClass::ALL`] order; serialises with every class name as a key.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClassCounts {
+    /// Connector cards.
+    pub connector: u64,
+    /// System identities.
+    pub system: u64,
+    /// Applications.
+    pub application: u64,
+    /// Administrators.
+    pub admin: u64,
+    /// Mailbox owners.
+    pub owner: u64,
+    /// Delegates.
+    pub delegate: u64,
+    /// Not decided.
+    pub unknown: u64,
+}
+
+impl ClassCounts {
+    /// The count for one class.
+    pub fn get(&self, class: SendClass) -> u64 {
+        match class {
+            SendClass::Connector => self.connector,
+            SendClass::System => self.system,
+            SendClass::Application => self.application,
+            SendClass::Admin => self.admin,
+            SendClass::Owner => self.owner,
+            SendClass::Delegate => self.delegate,
+            SendClass::Unknown => self.unknown,
+        }
+    }
+
+    /// Adds `n` to one class.
+    pub fn add(&mut self, class: SendClass, n: u64) {
+        let slot = match class {
+            SendClass::Connector => &mut self.connector,
+            SendClass::System => &mut self.system,
+            SendClass::Application => &mut self.application,
+            SendClass::Admin => &mut self.admin,
+            SendClass::Owner => &mut self.owner,
+            SendClass::Delegate => &mut self.delegate,
+            SendClass::Unknown => &mut self.unknown,
+        };
+        *slot += n;
+    }
+
+    /// Adds another set of counts.
+    pub fn merge(&mut self, other: &ClassCounts) {
+        for class in SendClass::ALL {
+            self.add(class, other.get(class));
+        }
+    }
+
+    /// Sum over classes.
+    pub fn total(&self) -> u64 {
+        SendClass::ALL.iter().map(|c| self.get(*c)).sum()
+    }
+}
+
+/// What is known of when a record reached the log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Delay {
+    /// The input gives the arrival time.
+    Measured {
+        /// Arrival minus creation.
+        seconds: i64,
+    },
+    /// Absent from an earlier export, present in a later one.
+    Bounded {
+        /// Least possible delay (earlier export's time minus creation).
+        min_seconds: i64,
+        /// Greatest possible delay (later export's time minus creation).
+        max_seconds: i64,
+    },
+}
+
+/// A send-type event with its classification.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClassifiedEvent {
+    /// The event.
+    pub event: AuditEvent,
+    /// Who really sent it, and why we say so.
+    pub classification: Classification,
+    /// How late it reached the log, when known.
+    pub delay: Option<Delay>,
+}
+
+impl ClassifiedEvent {
+    /// The actor as charts label it.
+    pub fn actor_label(&self) -> &str {
+        self.event.actor.as_deref().filter(|a| !a.is_empty()).unwrap_or(UNKNOWN_LABEL)
+    }
+
+    /// The mailbox as charts label it.
+    pub fn mailbox_label(&self) -> &str {
+        self.event.target_mailbox().unwrap_or(UNKNOWN_LABEL)
+    }
+}
+
+/// Label for an absent actor or mailbox.
+pub const UNKNOWN_LABEL: &str = "(not recorded)";
+
+/// One actor's sends by class.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActorRow {
+    /// The stamped actor.
+    pub actor: String,
+    /// Sends per class.
+    pub by_class: ClassCounts,
+    /// Total sends.
+    pub total: u64,
+}
+
+/// Sends by one actor as one mailbox.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MatrixCell {
+    /// The stamped actor.
+    pub actor: String,
+    /// The mailbox sent as or on behalf of.
+    pub mailbox: String,
+    /// Sends per class.
+    pub by_class: ClassCounts,
+    /// Total sends.
+    pub total: u64,
+}
+
+/// One connector: the stamped creator and the group mailbox it writes into.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectorRow {
+    /// The account stamped on the cards (the connector's creator).
+    pub stamped_as: String,
+    /// The Group mailbox the cards go into.
+    pub mailbox: String,
+    /// Cards written.
+    pub events: u64,
+    /// First card.
+    pub first: DateTime<Utc>,
+    /// Last card.
+    pub last: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug)]
+struct ConnectorAcc {
+    events: u64,
+    first: DateTime<Utc>,
+    last: DateTime<Utc>,
+}
+
+/// Incremental aggregation of send-type events.
+#[derive(Clone, Debug, Default)]
+pub struct SendReport {
+    /// Sends per class.
+    pub by_class: ClassCounts,
+    /// Sends per operation, per class.
+    pub by_operation: BTreeMap<String, ClassCounts>,
+    actors: HashMap<String, ClassCounts>,
+    matrix: HashMap<(String, String), ClassCounts>,
+    connectors: HashMap<(String, String), ConnectorAcc>,
+    hours: BTreeMap<i64, ClassCounts>,
+    first: Option<DateTime<Utc>>,
+    last: Option<DateTime<Utc>>,
+}
+
+impl SendReport {
+    /// Adds one send.
+    pub fn add(&mut self, e: &ClassifiedEvent) {
+        let class = e.classification.class;
+        self.by_class.add(class, 1);
+        self.by_operation.entry(e.event.operation.clone()).or_default().add(class, 1);
+        self.actors.entry(e.actor_label().to_owned()).or_default().add(class, 1);
+        self.matrix
+            .entry((e.actor_label().to_owned(), e.mailbox_label().to_owned()))
+            .or_default()
+            .add(class, 1);
+        let t = e.event.time;
+        if class == SendClass::Connector {
+            let key = (e.actor_label().to_owned(), connector_mailbox(&e.event).to_owned());
+            let acc = self.connectors.entry(key).or_insert(ConnectorAcc { events: 0, first: t, last: t });
+            acc.events += 1;
+            acc.first = acc.first.min(t);
+            acc.last = acc.last.max(t);
+        }
+        self.hours.entry(bucket_start(t, TimeBucket::Hour)).or_default().add(class, 1);
+        self.first = Some(self.first.map_or(t, |f| f.min(t)));
+        self.last = Some(self.last.map_or(t, |l| l.max(t)));
+    }
+
+    /// Adds a report built elsewhere (another slice, another worker).
+    pub fn merge(&mut self, other: SendReport) {
+        self.by_class.merge(&other.by_class);
+        for (k, v) in other.by_operation {
+            self.by_operation.entry(k).or_default().merge(&v);
+        }
+        for (k, v) in other.actors {
+            self.actors.entry(k).or_default().merge(&v);
+        }
+        for (k, v) in other.matrix {
+            self.matrix.entry(k).or_default().merge(&v);
+        }
+        for (k, v) in other.connectors {
+            match self.connectors.get_mut(&k) {
+                Some(acc) => {
+                    acc.events += v.events;
+                    acc.first = acc.first.min(v.first);
+                    acc.last = acc.last.max(v.last);
+                }
+                None => {
+                    self.connectors.insert(k, v);
+                }
+            }
+        }
+        for (k, v) in other.hours {
+            self.hours.entry(k).or_default().merge(&v);
+        }
+        self.first = match (self.first, other.first) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.last = match (self.last, other.last) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+    }
+
+    /// Actors, most sends first (ties by name).
+    pub fn actors(&self) -> Vec<ActorRow> {
+        let mut rows: Vec<ActorRow> = self
+            .actors
+            .iter()
+            .map(|(actor, by_class)| ActorRow { actor: actor.clone(), by_class: *by_class, total: by_class.total() })
+            .collect();
+        rows.sort_by(|a, b| b.total.cmp(&a.total).then_with(|| a.actor.cmp(&b.actor)));
+        rows
+    }
+
+    /// Actor → mailbox cells, most sends first.
+    pub fn matrix(&self) -> Vec<MatrixCell> {
+        let mut cells: Vec<MatrixCell> = self
+            .matrix
+            .iter()
+            .map(|((actor, mailbox), by_class)| MatrixCell {
+                actor: actor.clone(),
+                mailbox: mailbox.clone(),
+                by_class: *by_class,
+                total: by_class.total(),
+            })
+            .collect();
+        cells.sort_by(|a, b| {
+            b.total.cmp(&a.total).then_with(|| a.actor.cmp(&b.actor)).then_with(|| a.mailbox.cmp(&b.mailbox))
+        });
+        cells
+    }
+
+    /// Connectors, most cards first.
+    pub fn connectors(&self) -> Vec<ConnectorRow> {
+        let mut rows: Vec<ConnectorRow> = self
+            .connectors
+            .iter()
+            .map(|((stamped_as, mailbox), acc)| ConnectorRow {
+                stamped_as: stamped_as.clone(),
+                mailbox: mailbox.clone(),
+                events: acc.events,
+                first: acc.first,
+                last: acc.last,
+            })
+            .collect();
+        rows.sort_by(|a, b| b.events.cmp(&a.events).then_with(|| a.mailbox.cmp(&b.mailbox)));
+        rows
+    }
+
+    /// Sends over time, by hour or by day as the range suggests.
+    pub fn timeline(&self) -> Timeline {
+        let bucket = match (self.first, self.last) {
+            (Some(first), Some(last)) => bucket_for_range(first, last),
+            _ => TimeBucket::Hour,
+        };
+        let mut rows: BTreeMap<i64, ClassCounts> = BTreeMap::new();
+        for (&hour, counts) in &self.hours {
+            let start = DateTime::<Utc>::from_timestamp(hour, 0).map_or(hour, |t| bucket_start(t, bucket));
+            rows.entry(start).or_default().merge(counts);
+        }
+        Timeline {
+            bucket,
+            rows: rows
+                .into_iter()
+                .filter_map(|(start, by_class)| {
+                    Some(TimelineRow { start: DateTime::<Utc>::from_timestamp(start, 0)?, by_class })
+                })
+                .collect(),
+        }
+    }
+
+    /// First and last send.
+    pub fn range(&self) -> Option<TimeRange> {
+        Some(TimeRange { first: self.first?, last: self.last? })
+    }
+}
+
+/// The Group mailbox a connector card went into: the mailbox the record was logged against.
+pub fn connector_mailbox(event: &AuditEvent) -> &str {
+    event
+        .mailbox_owner
+        .as_deref()
+        .or(event.target_mailbox())
+        .filter(|m| !m.is_empty())
+        .unwrap_or(UNKNOWN_LABEL)
+}
+
+/// A span of time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeRange {
+    /// Earliest.
+    pub first: DateTime<Utc>,
+    /// Latest.
+    pub last: DateTime<Utc>,
+}
+
+/// How an input's export time was known.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExportTimeOrigin {
+    /// Given explicitly (CLI `--exported-at`).
+    Given,
+    /// The file's modification time.
+    FileModified,
+}
+
+/// One input, as the report describes it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SourceSummary {
+    /// File name (no directories: the browser knows no more).
+    pub name: String,
+    /// Detected format.
+    pub format: Option<String>,
+    /// Bytes read.
+    pub bytes: u64,
+    /// Records read.
+    pub rows_read: u64,
+    /// New events.
+    pub events: u64,
+    /// Rejected records.
+    pub rejected: u64,
+    /// Records already seen in this or an earlier input.
+    pub duplicates: u64,
+    /// When the export was taken, if known.
+    pub exported_at: Option<DateTime<Utc>>,
+    /// How [`SourceSummary::exported_at`] was known.
+    pub exported_at_origin: Option<ExportTimeOrigin>,
+    /// Earliest and latest record time in this input.
+    pub time_range: Option<TimeRange>,
+    /// Why the input could not be read at all.
+    pub error: Option<String>,
+}
+
+/// A rejected record in the report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorRow {
+    /// File name.
+    pub file: String,
+    /// Line the record starts on.
+    pub line: u64,
+    /// Why it was rejected.
+    pub message: String,
+}
+
+/// A group owner change seen in the input.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnerChangeRow {
+    /// When.
+    pub time: DateTime<Utc>,
+    /// Who made the change.
+    pub changed_by: Option<String>,
+    /// What changed.
+    #[serde(flatten)]
+    pub change: OwnerChange,
+}
+
+/// The JSON report: identical from the CLI and the browser for the same inputs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Records read from all inputs (CSV data rows, JSON records).
+    pub rows_read: u64,
+    /// Distinct records accepted, send-type or not.
+    pub events: u64,
+    /// Records that could not be read.
+    pub rejected: u64,
+    /// Records whose `Id` was already seen (`rows_read = events + rejected + duplicates`).
+    pub duplicates: u64,
+    /// Detected format names, in input order, each once.
+    pub formats: Vec<String>,
+    /// Send-type events (`SendAs`, `SendOnBehalf`, `Send`).
+    pub send_events: u64,
+    /// Send-type events per class.
+    pub by_class: ClassCounts,
+    /// Send-type events per operation, per class.
+    pub by_operation: BTreeMap<String, ClassCounts>,
+    /// Events per workload (all operations).
+    pub by_workload: BTreeMap<String, u64>,
+    /// First and last event of any kind.
+    pub time_range: Option<TimeRange>,
+    /// Inputs.
+    pub sources: Vec<SourceSummary>,
+    /// Sends per actor.
+    pub attribution: Vec<ActorRow>,
+    /// Sends per actor and mailbox.
+    pub matrix: Vec<MatrixCell>,
+    /// Connectors: stamped creator and Group mailbox.
+    pub connectors: Vec<ConnectorRow>,
+    /// Sends over time.
+    pub timeline: Timeline,
+    /// The delay histogram's bins.
+    pub delay_bins: Vec<DelayBin>,
+    /// Delay figures per workload.
+    pub delays: BTreeMap<String, DelayStats>,
+    /// Why delays could not be measured, where they could not.
+    pub delay_note: Option<String>,
+    /// Group owner changes.
+    pub owner_changes: Vec<OwnerChangeRow>,
+    /// Plain-language findings, most important first.
+    pub findings: Vec<Finding>,
+    /// Things the reader should know about the inputs.
+    pub warnings: Vec<String>,
+    /// The first rejected records.
+    pub errors: Vec<ErrorRow>,
+}
+
+/// How many rejected records the report lists.
+pub const MAX_LISTED_ERRORS: usize = 100;
