@@ -84,6 +84,8 @@ pub struct AnalysisResult {
     pub sends: Vec<ClassifiedEvent>,
     /// Every rejected record (the summary lists only the first ones).
     pub errors: Vec<RowError>,
+    /// Input names by index, for [`crate::model::SourceRef::file`].
+    pub source_names: Vec<String>,
 }
 
 /// The running analysis of one or more inputs.
@@ -130,7 +132,12 @@ impl Analysis {
     }
 
     /// Registers an input; returns the index its [`Ingestor`] must be created with.
-    pub fn add_source(&mut self, meta: SourceMeta) -> u32 {
+    pub fn add_source(&mut self, mut meta: SourceMeta) -> u32 {
+        // Whole seconds: a browser knows a file's time to the millisecond, the CLI to the
+        // nanosecond; the reports must not differ for it.
+        if let Some((t, origin)) = meta.exported_at {
+            meta.exported_at = DateTime::<Utc>::from_timestamp(t.timestamp(), 0).map(|t| (t, origin));
+        }
         self.sources.push(SourceState {
             meta,
             format: None,
@@ -169,6 +176,11 @@ impl Analysis {
     /// Sends classified so far.
     pub fn sends(&self) -> &[ClassifiedEvent] {
         &self.sends
+    }
+
+    /// Names of the inputs, by index.
+    pub fn source_names(&self) -> Vec<String> {
+        self.sources.iter().map(|s| s.meta.name.clone()).collect()
     }
 
     fn workload_id(&mut self, name: &str) -> u16 {
@@ -252,7 +264,7 @@ impl Analysis {
             warnings,
             errors,
         };
-        AnalysisResult { summary, sends: self.sends, errors: self.errors }
+        AnalysisResult { summary, sends: self.sends, errors: self.errors, source_names: names }
     }
 
     fn warnings(&self) -> Vec<String> {

@@ -451,3 +451,62 @@ pub struct Summary {
 
 /// How many rejected records the report lists.
 pub const MAX_LISTED_ERRORS: usize = 100;
+
+/// One send as `sendas-lens events --jsonl` prints it and the app exports it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventLine {
+    /// Record id.
+    pub id: Option<String>,
+    /// When it happened, RFC 3339 UTC.
+    pub time: String,
+    /// `SendAs`, `SendOnBehalf` or `Send`.
+    pub operation: String,
+    /// Class name.
+    pub class: String,
+    /// The stamped actor.
+    pub actor: Option<String>,
+    /// The mailbox sent as or on behalf of.
+    pub mailbox: Option<String>,
+    /// `ClientInfoString`.
+    pub client: Option<String>,
+    /// `AppId` (else `ClientAppId`).
+    pub app_id: Option<String>,
+    /// The rule, then each fact that decided the class.
+    pub evidence: Vec<String>,
+    /// Measured delay, seconds.
+    pub delay_seconds: Option<i64>,
+    /// Least and greatest possible delay, when only bounded.
+    pub delay_bounds_seconds: Option<[i64; 2]>,
+    /// `file:line`.
+    pub source: String,
+}
+
+impl EventLine {
+    /// The line for one send; `file_name` names its input.
+    pub fn new(e: &ClassifiedEvent, file_name: &str) -> Self {
+        let (delay_seconds, delay_bounds_seconds) = match e.delay {
+            Some(Delay::Measured { seconds }) => (Some(seconds), None),
+            Some(Delay::Bounded { min_seconds, max_seconds }) => (None, Some([min_seconds, max_seconds])),
+            None => (None, None),
+        };
+        let mailbox = if e.classification.class == SendClass::Connector {
+            Some(connector_mailbox(&e.event).to_owned())
+        } else {
+            e.event.target_mailbox().map(str::to_owned)
+        };
+        Self {
+            id: e.event.id.clone(),
+            time: crate::time::format_rfc3339(e.event.time),
+            operation: e.event.operation.clone(),
+            class: e.classification.class.name().to_owned(),
+            actor: e.event.actor.clone(),
+            mailbox,
+            client: e.event.client_info.clone(),
+            app_id: e.event.app_id.clone().or_else(|| e.event.client_app_id.clone()),
+            evidence: e.classification.evidence_lines(),
+            delay_seconds,
+            delay_bounds_seconds,
+            source: format!("{file_name}:{}", e.event.source.line),
+        }
+    }
+}
