@@ -108,6 +108,14 @@ pub enum Condition {
     ActorOwnsMailbox,
     /// Actor and mailbox are both known and differ.
     ActorIsNotMailbox,
+    /// Always holds; records the field's value as evidence when it has one (what a rule
+    /// attributes the send to, e.g. the stamped account and the Group mailbox of a connector card).
+    Note {
+        /// Field recorded.
+        field: Field,
+        /// Why it matters.
+        because: String,
+    },
     /// Every condition holds.
     All(Vec<Condition>),
     /// At least one condition holds (evidence from the first that does).
@@ -180,6 +188,9 @@ impl Condition {
                     fact(Field::Actor, actor, "is the acting account".to_owned()),
                     fact(Field::Mailbox, mailbox, "is another mailbox".to_owned()),
                 ])
+            }
+            Self::Note { field, because } => {
+                Some(field.value(event).map(|v| vec![fact(*field, v, because.clone())]).unwrap_or_default())
             }
             Self::All(conditions) => {
                 let mut all = Vec::new();

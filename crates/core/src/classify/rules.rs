@@ -39,7 +39,11 @@ pub fn default_rules() -> Vec<Rule> {
                 name of the account that created the connector, not of anyone who sent it; changing the \
                 group's owner does not change it."
                 .into(),
-            condition: contains(Field::ClientInfo, &["ConnectorWorkProvider"]),
+            condition: Condition::All(vec![
+                contains(Field::ClientInfo, &["ConnectorWorkProvider"]),
+                Condition::Note { field: Field::Actor, because: "stamped account: the connector's creator".into() },
+                Condition::Note { field: Field::MailboxOwner, because: "the Group mailbox the card went into".into() },
+            ]),
         },
         Rule {
             name: "system-identity".into(),

@@ -69,7 +69,10 @@ impl CsvTable {
 
     /// Feeds a chunk; calls `on_row` for every row it completes.
     pub(crate) fn feed(&mut self, input: &[u8], on_row: &mut dyn FnMut(CsvRow<'_>)) {
-        self.run(input, false, on_row);
+        // csv-core reads an empty input as the end of the file.
+        if !input.is_empty() {
+            self.run(input, false, on_row);
+        }
     }
 
     /// True when the input so far ends inside a quoted field: called before

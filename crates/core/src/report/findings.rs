@@ -146,7 +146,8 @@ fn connector_findings(input: &FindingInput<'_>, out: &mut Vec<Finding>) {
         filter: FindingFilter { class: Some(SendClass::Connector), ..Default::default() },
     });
 
-    for change in input.owner_changes {
+    for change in merge_owner_changes(input.owner_changes) {
+        let change = &change;
         for mailbox in &mailboxes {
             if !group_matches(&change.change.group, mailbox) {
                 continue;
@@ -197,6 +198,26 @@ fn connector_findings(input: &FindingInput<'_>, out: &mut Vec<Finding>) {
             });
         }
     }
+}
+
+/// Adding one owner and removing another is logged as two records minutes apart; they are one
+/// change to the reader. Changes to the same group within a day are merged.
+fn merge_owner_changes(changes: &[OwnerChangeRow]) -> Vec<OwnerChangeRow> {
+    let mut merged: Vec<OwnerChangeRow> = Vec::new();
+    for change in changes {
+        let same = merged.iter_mut().rev().find(|m| {
+            m.change.group.eq_ignore_ascii_case(&change.change.group)
+                && (change.time - m.time).num_seconds().abs() < 86_400
+        });
+        match same {
+            Some(m) => {
+                m.change.added.extend(change.change.added.iter().cloned());
+                m.change.removed.extend(change.change.removed.iter().cloned());
+            }
+            None => merged.push(change.clone()),
+        }
+    }
+    merged
 }
 
 fn people_findings(input: &FindingInput<'_>, out: &mut Vec<Finding>) {
@@ -255,21 +276,27 @@ fn people_findings(input: &FindingInput<'_>, out: &mut Vec<Finding>) {
     }
 
     let simple = [
-        (SendClass::Admin, "admin", "were made under administrator logons"),
-        (SendClass::System, "system", "came from system identities or Microsoft datacenter services"),
-        (SendClass::Owner, "owner", "were made by mailbox owners from their own mailboxes"),
+        (SendClass::Admin, "admin", "was made under an administrator logon", "were made under administrator logons"),
+        (
+            SendClass::System,
+            "system",
+            "came from a system identity or a Microsoft datacenter service",
+            "came from system identities or Microsoft datacenter services",
+        ),
+        (SendClass::Owner, "owner", "was made by a mailbox owner from their own mailbox", "were made by mailbox owners from their own mailboxes"),
         (
             SendClass::Unknown,
             "unknown",
+            "could not be attributed from the fields the export carries; it is marked unknown, not guessed",
             "could not be attributed from the fields the export carries; they are marked unknown, not guessed",
         ),
     ];
-    for (class, kind, says) in simple {
+    for (class, kind, one, many) in simple {
         let n = by_class(input.sends, class).count();
         if n > 0 {
             out.push(Finding {
                 kind: kind.into(),
-                text: format!("{} {says}.", plural(n, "send", "sends")),
+                text: format!("{} {}.", plural(n, "send", "sends"), if n == 1 { one } else { many }),
                 filter: FindingFilter { class: Some(class), ..Default::default() },
             });
         }
@@ -294,10 +321,12 @@ fn delay_findings(input: &FindingInput<'_>, out: &mut Vec<Finding>) {
             out.push(Finding {
                 kind: "delay-bounded".into(),
                 text: format!(
-                    "{} {workload} events were missing from an earlier export and present in a later one: typically they reached the log between {} and {} after they happened.",
-                    stats.bounded,
+                    "{} missing from an earlier export and present in a later one: typically {} the log between {} and {} after {} happened.",
+                    if stats.bounded == 1 { format!("1 {workload} event was") } else { format!("{} {workload} events were", stats.bounded) },
+                    if stats.bounded == 1 { "it reached" } else { "they reached" },
                     human_duration(low),
                     human_duration(high),
+                    if stats.bounded == 1 { "it" } else { "they" },
                 ),
                 filter: FindingFilter { workload: Some(workload.clone()), ..Default::default() },
             });

@@ -1,0 +1,55 @@
+//! Helpers shared by the core's integration tests.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use sendas_core::ingest::{EventSink, Ingestor};
+use sendas_core::report::ExportTimeOrigin;
+use sendas_core::{Analysis, AnalysisResult, SourceMeta};
+
+/// `tests/fixtures/NAME` at the repository root.
+pub fn fixture_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(name)
+}
+
+pub fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(fixture_path(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// Analyses inputs given as (name, bytes, export time), feeding each in chunks of `chunk` bytes.
+pub fn analyse_chunked(inputs: &[(&str, &[u8], Option<&str>)], chunk: usize) -> AnalysisResult {
+    let mut analysis = Analysis::default();
+    for (name, bytes, exported) in inputs {
+        let exported_at = exported.map(|t| {
+            (chrono::DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&chrono::Utc), ExportTimeOrigin::Given)
+        });
+        let file = analysis.add_source(SourceMeta { name: (*name).to_owned(), exported_at });
+        let mut ingestor = Ingestor::new(file);
+        let mut outcome = Ok(());
+        for piece in bytes.chunks(chunk.max(1)) {
+            outcome = ingestor.push(piece, &mut analysis as &mut dyn EventSink);
+            if outcome.is_err() {
+                break;
+            }
+        }
+        let result = outcome.and_then(|()| ingestor.finish(&mut analysis));
+        let format = ingestor.format();
+        analysis.finish_source(file, format, result);
+    }
+    analysis.finish()
+}
+
+/// Analyses one fixture in one piece.
+pub fn analyse_fixture(name: &str) -> AnalysisResult {
+    let bytes = fixture(name);
+    analyse_chunked(&[(name, &bytes, None)], usize::MAX)
+}
+
+/// The invariant every input must keep.
+pub fn assert_counts_add_up(result: &AnalysisResult) {
+    let s = &result.summary;
+    assert_eq!(s.rows_read, s.events + s.rejected + s.duplicates, "rows_read = events + rejected + duplicates: {s:?}");
+    assert_eq!(s.send_events, s.by_class.total(), "every send has one class");
+    assert_eq!(s.send_events as usize, result.sends.len());
+    assert_eq!(s.rejected as usize, result.errors.len());
+}
