@@ -247,6 +247,10 @@ fn unusable_inputs_are_fatal_with_a_clear_reason() {
     assert!(err.to_string().contains("not a Microsoft 365 audit export"), "{err}");
     let err = analysis.read_source(meta("book.xlsx"), b"PK\x03\x04\x14\x00\x06\x00").unwrap_err();
     assert!(err.to_string().contains("xlsx"), "{err}");
+    for (name, text) in [("Cargo.toml", &b"[workspace]\nmembers = []\n"[..]), ("package.json", b"{\"name\":\"pkg\",\"version\":\"1.0.0\"}"), ("numbers.json", b"[1,2,3]")] {
+        let err = analysis.read_source(meta(name), text).unwrap_err();
+        assert!(matches!(err, FatalError::NotAnAuditExport { .. }), "{name}: {err}");
+    }
     // A header alone is a valid, empty export.
     assert!(analysis.read_source(meta("header.csv"), b"CreationDate,UserIds,Operations,AuditData\r\n").is_ok());
 }

@@ -173,6 +173,15 @@ impl<'a> RecordFields<'a> {
         }
     }
 
+    /// True when the record has any field every audit record has (an operation or a time),
+    /// itself or in its AuditData: tells an audit export from other JSON.
+    pub(crate) fn looks_like_audit(&self) -> bool {
+        let core = [FieldId::Operation, FieldId::CreationTime, FieldId::EnvelopeTime];
+        core.iter().any(|f| self.values[*f as usize].is_some())
+            || self.inner.as_ref().is_some_and(|i| i.looks_like_audit())
+            || self.inner_error.is_some()
+    }
+
     fn into_owned(self) -> RecordFields<'static> {
         RecordFields {
             values: self.values.map(|v| v.map(|c| Cow::Owned(c.into_owned()))),

@@ -267,6 +267,21 @@ fn detect_json(layout: json_records::JsonLayout, first: &[u8]) -> Format {
     }
 }
 
+/// Whether text starts like a JSON export: `[` then `{` or `]`, or `{` then `"` or `}`.
+/// `None` until enough of the text has arrived to tell (a TOML `[section]` or an INI file
+/// also starts with `[`).
+fn looks_like_json(text: &[u8]) -> Option<bool> {
+    let first = *text.first()?;
+    if first != b'[' && first != b'{' {
+        return Some(false);
+    }
+    let next = *text[1..].iter().find(|b| !b.is_ascii_whitespace())?;
+    Some(match first {
+        b'[' => next == b'{' || next == b']',
+        _ => next == b'"' || next == b'}',
+    })
+}
+
 /// Bytes read before deciding that a header line will never end.
 const MAX_HEADER: usize = 1 << 20;
 
@@ -373,7 +388,11 @@ impl RowContext<'_> {
     fn json_piece(&mut self, last_stray_line: &mut u64, piece: Piece<'_>) {
         match piece {
             Piece::Record { line, text, layout } => {
-                if self.format.is_none() {
+                if self.fatal.is_some() {
+                    return;
+                }
+                let first = self.format.is_none();
+                if first {
                     *self.format = Some(detect_json(layout, text));
                 }
                 self.stats.rows_read += 1;
@@ -381,16 +400,25 @@ impl RowContext<'_> {
                     return self.reject(line, RowErrorKind::InvalidUtf8);
                 };
                 match parse_record(text) {
-                    Ok(fields) => self.accept_fields(&fields, line, &|| text.to_owned()),
+                    Ok(fields) => {
+                        if first && !fields.looks_like_audit() {
+                            *self.fatal = Some(FatalError::NotAnAuditExport { seen: fields::clip(text) });
+                            return;
+                        }
+                        self.accept_fields(&fields, line, &|| text.to_owned())
+                    }
                     Err(error) => self.reject(line, json_error_kind(&error, text)),
                 }
             }
             Piece::Truncated { line, .. } => {
+                if self.fatal.is_some() {
+                    return;
+                }
                 self.stats.rows_read += 1;
                 self.reject(line, RowErrorKind::TruncatedJson);
             }
             Piece::Stray { line, .. } => {
-                if *last_stray_line != line {
+                if self.fatal.is_none() && *last_stray_line != line {
                     *last_stray_line = line;
                     self.stats.rows_read += 1;
                     self.reject(line, RowErrorKind::StrayText);
@@ -510,10 +538,15 @@ impl Ingestor {
             let Some(first) = held.iter().position(|b| !b.is_ascii_whitespace()) else {
                 return;
             };
+            let looks_json = match looks_like_json(&held[first..]) {
+                Some(answer) => answer,
+                None if at_end => false,
+                None => return,
+            };
             let held = std::mem::take(held);
-            self.stage = match held[first] {
-                b'{' | b'[' => Stage::Json(Box::new(JsonStage { records: JsonRecords::new(), last_stray_line: 0 })),
-                _ => {
+            self.stage = match looks_json {
+                true => Stage::Json(Box::new(JsonStage { records: JsonRecords::new(), last_stray_line: 0 })),
+                false => {
                     let line_end = held[first..].iter().position(|&b| b == b'\n');
                     if line_end.is_none() && held.len() < MAX_HEADER && !at_end {
                         self.stage = Stage::Sniffing(held);

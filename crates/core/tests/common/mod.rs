@@ -53,3 +53,30 @@ pub fn assert_counts_add_up(result: &AnalysisResult) {
     assert_eq!(s.send_events as usize, result.sends.len());
     assert_eq!(s.rejected as usize, result.errors.len());
 }
+
+/// Analyses one input cut at the given chunk sizes (cycled), as a browser or network might deliver it.
+pub fn analyse_with_cuts(name: &str, bytes: &[u8], cuts: &[usize]) -> AnalysisResult {
+    let mut analysis = Analysis::default();
+    let file = analysis.add_source(SourceMeta { name: name.to_owned(), exported_at: None });
+    let mut ingestor = Ingestor::new(file);
+    let mut rest = bytes;
+    let mut outcome = Ok(());
+    let mut i = 0;
+    while !rest.is_empty() && outcome.is_ok() {
+        let n = cuts[i % cuts.len()].clamp(1, rest.len());
+        outcome = ingestor.push(&rest[..n], &mut analysis);
+        rest = &rest[n..];
+        i += 1;
+    }
+    let result = outcome.and_then(|()| ingestor.finish(&mut analysis));
+    let format = ingestor.format();
+    analysis.finish_source(file, format, result);
+    analysis.finish()
+}
+
+/// Two analyses agree on everything they report.
+pub fn assert_same(a: &AnalysisResult, b: &AnalysisResult, context: &str) {
+    assert_eq!(a.summary, b.summary, "summary differs: {context}");
+    assert_eq!(a.sends, b.sends, "sends differ: {context}");
+    assert_eq!(a.errors, b.errors, "errors differ: {context}");
+}

@@ -1,0 +1,134 @@
+//! Properties over every input: chunking never changes a result, nothing panics, counts add up.
+
+mod common;
+
+use common::{analyse_with_cuts, assert_counts_add_up, assert_same, fixture};
+use proptest::prelude::*;
+
+const FIXTURES: &[&str] = &[
+    "purview-article-scenario.csv",
+    "purview-us-dates.csv",
+    "classic-compliance-utf8-bom.csv",
+    "powershell-export-en-au.csv",
+    "powershell-subset-utf16le-bom.csv",
+    "powershell-subset-utf16be-bom.csv",
+    "management-api-content.json",
+    "extractor-wrapped-ps51.json",
+    "ndjson-collector-crlf.jsonl",
+    "ndjson-with-content-created.jsonl",
+    "graph-audit-query.json",
+    "sentinel-officeactivity-ingestion.csv",
+    "mailbox-audit-log.csv",
+    "malformed-rows.csv",
+];
+
+#[test]
+fn every_fixture_gives_the_same_result_at_fixed_chunk_sizes() {
+    for name in FIXTURES {
+        let bytes = fixture(name);
+        let whole = analyse_with_cuts(name, &bytes, &[usize::MAX]);
+        assert_counts_add_up(&whole);
+        assert!(whole.summary.rows_read > 0, "{name} read no rows");
+        for size in [1, 2, 3, 7, 64, 1000, 4096] {
+            let chunked = analyse_with_cuts(name, &bytes, &[size]);
+            assert_same(&whole, &chunked, &format!("{name} in chunks of {size}"));
+        }
+    }
+}
+
+/// A byte edit: position (as a fraction of the length), kind, byte.
+#[derive(Clone, Debug)]
+enum Edit {
+    Replace(f64, u8),
+    Insert(f64, u8),
+    Delete(f64, usize),
+    Truncate(f64),
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    let interesting = prop::sample::select(vec![b'"', b',', b'\n', b'\r', b'{', b'}', b'[', b']', b':', b'\\', 0u8, 0xFF, b'x', b';']);
+    prop_oneof![
+        (0.0..1.0f64, interesting.clone()).prop_map(|(p, b)| Edit::Replace(p, b)),
+        (0.0..1.0f64, interesting).prop_map(|(p, b)| Edit::Insert(p, b)),
+        (0.0..1.0f64, 1usize..40).prop_map(|(p, n)| Edit::Delete(p, n)),
+        (0.0..1.0f64).prop_map(Edit::Truncate),
+    ]
+}
+
+fn apply(mut bytes: Vec<u8>, edits: &[Edit]) -> Vec<u8> {
+    for e in edits {
+        let at = |p: f64, len: usize| ((p * len as f64) as usize).min(len);
+        match *e {
+            Edit::Replace(p, b) if !bytes.is_empty() => {
+                let i = at(p, bytes.len() - 1);
+                bytes[i] = b;
+            }
+            Edit::Insert(p, b) => {
+                let i = at(p, bytes.len());
+                bytes.insert(i, b);
+            }
+            Edit::Delete(p, n) => {
+                let i = at(p, bytes.len());
+                let end = (i + n).min(bytes.len());
+                bytes.drain(i..end);
+            }
+            Edit::Truncate(p) => {
+                let i = at(p, bytes.len());
+                bytes.truncate(i);
+            }
+            _ => {}
+        }
+    }
+    bytes
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Damaged exports (the shapes truncated downloads and hand edits produce): no panic,
+    /// the invariant holds, and how the bytes are cut into chunks changes nothing.
+    #[test]
+    fn damaged_fixtures_never_panic_and_chunking_never_matters(
+        which in 0..FIXTURES.len(),
+        edits in prop::collection::vec(edit(), 0..6),
+        cuts in prop::collection::vec(1usize..300, 1..8),
+    ) {
+        let name = FIXTURES[which];
+        let bytes = apply(fixture(name), &edits);
+        let whole = analyse_with_cuts(name, &bytes, &[usize::MAX]);
+        assert_counts_add_up(&whole);
+        let chunked = analyse_with_cuts(name, &bytes, &cuts);
+        assert_same(&whole, &chunked, &format!("{name} with {edits:?} cut at {cuts:?}"));
+    }
+
+    /// Arbitrary bytes: never a panic, always a consistent count.
+    #[test]
+    fn arbitrary_bytes_never_panic(
+        bytes in prop::collection::vec(any::<u8>(), 0..2000),
+        cuts in prop::collection::vec(1usize..64, 1..5),
+    ) {
+        let whole = analyse_with_cuts("random.bin", &bytes, &[usize::MAX]);
+        assert_counts_add_up(&whole);
+        let chunked = analyse_with_cuts("random.bin", &bytes, &cuts);
+        assert_same(&whole, &chunked, "arbitrary bytes");
+    }
+
+    /// Text that looks like an export header followed by noise.
+    #[test]
+    fn audit_shaped_noise_never_panics(
+        header in prop::sample::select(vec![
+            "CreationDate,UserIds,Operations,AuditData\n",
+            "[",
+            "{\"value\":[",
+            "TimeGenerated [UTC],OfficeWorkload,Operation,UserId,IngestionTime [UTC]\n",
+        ]),
+        body in "[ -~\\n\\r\"{}\\[\\],:]{0,400}",
+        cuts in prop::collection::vec(1usize..50, 1..5),
+    ) {
+        let bytes = format!("{header}{body}").into_bytes();
+        let whole = analyse_with_cuts("noise", &bytes, &[usize::MAX]);
+        assert_counts_add_up(&whole);
+        let chunked = analyse_with_cuts("noise", &bytes, &cuts);
+        assert_same(&whole, &chunked, "audit-shaped noise");
+    }
+}
