@@ -289,7 +289,12 @@ impl SendReport {
                 last: acc.last,
             })
             .collect();
-        rows.sort_by(|a, b| b.events.cmp(&a.events).then_with(|| a.mailbox.cmp(&b.mailbox)));
+        rows.sort_by(|a, b| {
+            b.events
+                .cmp(&a.events)
+                .then_with(|| a.mailbox.cmp(&b.mailbox))
+                .then_with(|| a.stamped_as.cmp(&b.stamped_as))
+        });
         rows
     }
 

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs what SendAs Lens needs to build, serve and test; skips whatever is already
+# installed at the right version, so running it again costs seconds.
+#
+#   scripts/setup.sh test   Rust's wasm32 target (native tests + the Wasm build check)
+#   scripts/setup.sh app    the above, plus Trunk, the wasm-bindgen CLI and wasm-opt
+#
+# Only registries are reachable here (crates.io, npm, Debian), so nothing downloads a
+# prebuilt binary: Trunk and wasm-bindgen are built with cargo, wasm-opt comes from npm.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TRUNK_VERSION=0.21.14 # 0.22 needs rustc 1.96
+what=${1:-app}
+say() { printf '[setup] %s\n' "$*"; }
+
+export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if [ "$what" = app ]; then
+  if ! trunk --version 2>/dev/null | grep -q "trunk $TRUNK_VERSION"; then
+    say "building Trunk $TRUNK_VERSION (about 8 minutes, once)"
+    cargo install --locked "trunk@$TRUNK_VERSION"
+  fi
+  # The CLI must match the wasm-bindgen crate in Cargo.lock exactly (Cargo.toml pins it with =).
+  # Not --locked: the CLI's own lockfile names a webpki-roots version crates.io no longer serves.
+  wbg=$(sed -n '/^name = "wasm-bindgen"$/{n;s/^version = "\(.*\)"$/\1/p;}' Cargo.lock)
+  if ! wasm-bindgen --version 2>/dev/null | grep -q "wasm-bindgen $wbg"; then
+    say "building wasm-bindgen-cli $wbg (a few minutes, once)"
+    cargo install wasm-bindgen-cli --version "$wbg" --force
+  fi
+  if ! wasm-opt --version 2>/dev/null | grep -q "version 132"; then
+    say "installing wasm-opt (binaryen 132) from npm"
+    npm ci --no-audit --no-fund
+  fi
+  say "fetching crates for offline builds"
+  cargo fetch --locked >/dev/null
+fi

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Second command: every test. Native tests of the core, the CLI and the app's pure code,
+# then the Wasm build of the core and the app (the core must compile for the browser).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh test
+export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
+
+echo "== native tests"
+cargo test --workspace --locked
+
+echo "== wasm32 build of the core and the app"
+cargo build --locked --target wasm32-unknown-unknown -p sendas-core -p sendas-lens-web
