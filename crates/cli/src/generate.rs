@@ -81,7 +81,11 @@ const PEOPLE: [&str; 8] = [
     "lee.gu@contoso.com",
     "megan.bowen@contoso.com",
 ];
-const SHARED: [&str; 3] = ["ceo@contoso.com", "support@contoso.com", "payroll@contoso.com"];
+const SHARED: [&str; 3] = [
+    "ceo@contoso.com",
+    "support@contoso.com",
+    "payroll@contoso.com",
+];
 const UA: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0";
 
 struct Record {
@@ -96,7 +100,14 @@ struct Record {
     delay: i64,
 }
 
-fn base(rng: &mut Rng, time: DateTime<Utc>, record_type: u32, op: &str, user: &str, workload: &str) -> (String, Value) {
+fn base(
+    rng: &mut Rng,
+    time: DateTime<Utc>,
+    record_type: u32,
+    op: &str,
+    user: &str,
+    workload: &str,
+) -> (String, Value) {
     let id = rng.guid();
     let audit = json!({
         "CreationTime": time.format("%Y-%m-%dT%H:%M:%S").to_string(),
@@ -148,86 +159,156 @@ fn record(rng: &mut Rng, n: u64, start: DateTime<Utc>) -> Record {
     let (record_type, op, workload, mut audit, id);
     if roll < 550 {
         (record_type, workload) = (6, "SharePoint");
-        op = rng.pick(&["FileAccessed", "FileModified", "FilePreviewed", "FileDownloaded"]).to_owned();
+        op = rng
+            .pick(&[
+                "FileAccessed",
+                "FileModified",
+                "FilePreviewed",
+                "FileDownloaded",
+            ])
+            .to_owned();
         (id, audit) = base(rng, time, record_type, &op, &user, workload);
         let file = format!("Quarterly-report-{:04}.docx", rng.below(9999));
-        extend(&mut audit, json!({
-            "ObjectId": format!("https://contoso.sharepoint.com/sites/finance/Shared Documents/Reports/{file}"),
-            "SiteUrl": "https://contoso.sharepoint.com/sites/finance/",
-            "SourceFileName": file,
-            "SourceRelativeUrl": "Shared Documents/Reports",
-            "SourceFileExtension": "docx",
-            "ListId": rng.guid(), "ListItemUniqueId": rng.guid(), "WebId": rng.guid(), "Site": rng.guid(),
-            "ItemType": "File", "EventSource": "SharePoint", "Platform": "WinDesktop",
-            "UserAgent": UA, "GeoLocation": "EUR", "IsManagedDevice": false, "DeviceDisplayName": "LAPTOP-7Q2R1",
-            "CorrelationId": rng.guid(), "HighPriorityMediaProcessing": false,
-        }));
+        extend(
+            &mut audit,
+            json!({
+                "ObjectId": format!("https://contoso.sharepoint.com/sites/finance/Shared Documents/Reports/{file}"),
+                "SiteUrl": "https://contoso.sharepoint.com/sites/finance/",
+                "SourceFileName": file,
+                "SourceRelativeUrl": "Shared Documents/Reports",
+                "SourceFileExtension": "docx",
+                "ListId": rng.guid(), "ListItemUniqueId": rng.guid(), "WebId": rng.guid(), "Site": rng.guid(),
+                "ItemType": "File", "EventSource": "SharePoint", "Platform": "WinDesktop",
+                "UserAgent": UA, "GeoLocation": "EUR", "IsManagedDevice": false, "DeviceDisplayName": "LAPTOP-7Q2R1",
+                "CorrelationId": rng.guid(), "HighPriorityMediaProcessing": false,
+            }),
+        );
     } else if roll < 750 {
         (record_type, workload) = (15, "AzureActiveDirectory");
         op = "UserLoggedIn".to_owned();
         (id, audit) = base(rng, time, record_type, &op, &user, workload);
-        extend(&mut audit, json!({
-            "ObjectId": "00000003-0000-0000-c000-000000000000",
-            "ResultStatus": "Success",
-            "AzureActiveDirectoryEventType": 1,
-            "ExtendedProperties": [
-                {"Name": "ResultStatusDetail", "Value": "Redirect"},
-                {"Name": "UserAgent", "Value": UA},
-                {"Name": "RequestType", "Value": "OAuth2:Authorize"}
-            ],
-            "ModifiedProperties": [],
-            "Actor": [{"ID": rng.guid(), "Type": 0}, {"ID": user.clone(), "Type": 5}],
-            "ActorContextId": "b7c1e2d4-5f60-4a7b-8c9d-0e1f2a3b4c5d",
-            "InterSystemsId": rng.guid(), "IntraSystemId": rng.guid(),
-            "Target": [{"ID": "00000003-0000-0000-c000-000000000000", "Type": 0}],
-            "TargetContextId": "b7c1e2d4-5f60-4a7b-8c9d-0e1f2a3b4c5d",
-            "ApplicationId": "4765445b-32c6-49b0-83e6-1d93765276ca",
-            "DeviceProperties": [{"Name": "OS", "Value": "Windows10"}, {"Name": "BrowserType", "Value": "Edge"}],
-            "ErrorNumber": "0",
-        }));
+        extend(
+            &mut audit,
+            json!({
+                "ObjectId": "00000003-0000-0000-c000-000000000000",
+                "ResultStatus": "Success",
+                "AzureActiveDirectoryEventType": 1,
+                "ExtendedProperties": [
+                    {"Name": "ResultStatusDetail", "Value": "Redirect"},
+                    {"Name": "UserAgent", "Value": UA},
+                    {"Name": "RequestType", "Value": "OAuth2:Authorize"}
+                ],
+                "ModifiedProperties": [],
+                "Actor": [{"ID": rng.guid(), "Type": 0}, {"ID": user.clone(), "Type": 5}],
+                "ActorContextId": "b7c1e2d4-5f60-4a7b-8c9d-0e1f2a3b4c5d",
+                "InterSystemsId": rng.guid(), "IntraSystemId": rng.guid(),
+                "Target": [{"ID": "00000003-0000-0000-c000-000000000000", "Type": 0}],
+                "TargetContextId": "b7c1e2d4-5f60-4a7b-8c9d-0e1f2a3b4c5d",
+                "ApplicationId": "4765445b-32c6-49b0-83e6-1d93765276ca",
+                "DeviceProperties": [{"Name": "OS", "Value": "Windows10"}, {"Name": "BrowserType", "Value": "Edge"}],
+                "ErrorNumber": "0",
+            }),
+        );
     } else if roll < 960 {
         (record_type, workload) = (50, "Exchange");
         op = "MailItemsAccessed".to_owned();
         (id, audit) = base(rng, time, record_type, &op, &user, workload);
-        extend(&mut audit, json!({
-            "ResultStatus": "Succeeded", "ClientInfoString": "Client=REST;Client=RESTSystem;;",
-            "ClientIPAddress": "2603:10b6:930:3d::7", "ExternalAccess": false, "InternalLogonType": 0, "LogonType": 0,
-            "LogonUserSid": "S-1-5-21-1111111111-2222222222-3333333333-4420872",
-            "MailboxGuid": rng.guid(), "MailboxOwnerSid": "S-1-5-21-1111111111-2222222222-3333333333-4420872",
-            "MailboxOwnerUPN": user.clone(), "OrganizationName": "contoso.onmicrosoft.com",
-            "OriginatingServer": "AM6PR01MB4535 (15.20.2729.032)\n",
-            "OperationProperties": [{"Name": "MailAccessType", "Value": "Bind"}, {"Name": "IsThrottled", "Value": "False"}],
-            "OperationCount": 1,
-            "Folders": [{"FolderItems": [{"InternetMessageId": format!("<{}@AM6PR01MB4535.eurprd01.prod.outlook.com>", rng.guid()), "SizeInBytes": 23000 + rng.below(90000)}], "Id": "LgAAAAB2Lk0Bs3mBT5r0nYgYf5X0AQDv", "Path": "\\Inbox"}],
-        }));
+        extend(
+            &mut audit,
+            json!({
+                "ResultStatus": "Succeeded", "ClientInfoString": "Client=REST;Client=RESTSystem;;",
+                "ClientIPAddress": "2603:10b6:930:3d::7", "ExternalAccess": false, "InternalLogonType": 0, "LogonType": 0,
+                "LogonUserSid": "S-1-5-21-1111111111-2222222222-3333333333-4420872",
+                "MailboxGuid": rng.guid(), "MailboxOwnerSid": "S-1-5-21-1111111111-2222222222-3333333333-4420872",
+                "MailboxOwnerUPN": user.clone(), "OrganizationName": "contoso.onmicrosoft.com",
+                "OriginatingServer": "AM6PR01MB4535 (15.20.2729.032)\n",
+                "OperationProperties": [{"Name": "MailAccessType", "Value": "Bind"}, {"Name": "IsThrottled", "Value": "False"}],
+                "OperationCount": 1,
+                "Folders": [{"FolderItems": [{"InternetMessageId": format!("<{}@AM6PR01MB4535.eurprd01.prod.outlook.com>", rng.guid()), "SizeInBytes": 23000 + rng.below(90000)}], "Id": "LgAAAAB2Lk0Bs3mBT5r0nYgYf5X0AQDv", "Path": "\\Inbox"}],
+            }),
+        );
     } else {
         (record_type, workload) = (2, "Exchange");
         let kind = rng.below(40);
-        let (operation, actor, client, mailbox, send_as, app): (&str, String, &str, String, Option<String>, Option<&str>) = match kind {
-            0..=19 => ("SendAs", "tony.redmond@contoso.com".into(), "Client=ConnectorWorkProvider", "mvptweets@contoso.com".into(), Some("mvptweets@contoso.com".into()), None),
-            20..=25 => ("SendAs", user.clone(), rng.pick(&["Client=OWA;Action=ViaProxy", "Client=MSExchangeRPC"]), user.clone(), Some(rng.pick(&SHARED).to_owned()), Some("00000002-0000-0ff1-ce00-000000000000")),
-            26..=28 => ("SendOnBehalf", user.clone(), "Client=OWA;Action=ViaProxy", user.clone(), None, Some("00000002-0000-0ff1-ce00-000000000000")),
-            29..=31 => ("SendAs", "flow-sender@contoso.com".into(), "Client=REST;Client=RESTSystem;;", "flow-sender@contoso.com".into(), Some("support@contoso.com".into()), Some("7df0a125-d3be-4c96-aa54-591f83ff541c")),
-            _ => ("Send", user.clone(), "Client=OWA;Action=ViaProxy", user.clone(), None, Some("00000002-0000-0ff1-ce00-000000000000")),
+        let (operation, actor, client, mailbox, send_as, app): (
+            &str,
+            String,
+            &str,
+            String,
+            Option<String>,
+            Option<&str>,
+        ) = match kind {
+            0..=19 => (
+                "SendAs",
+                "tony.redmond@contoso.com".into(),
+                "Client=ConnectorWorkProvider",
+                "mvptweets@contoso.com".into(),
+                Some("mvptweets@contoso.com".into()),
+                None,
+            ),
+            20..=25 => (
+                "SendAs",
+                user.clone(),
+                rng.pick(&["Client=OWA;Action=ViaProxy", "Client=MSExchangeRPC"]),
+                user.clone(),
+                Some(rng.pick(&SHARED).to_owned()),
+                Some("00000002-0000-0ff1-ce00-000000000000"),
+            ),
+            26..=28 => (
+                "SendOnBehalf",
+                user.clone(),
+                "Client=OWA;Action=ViaProxy",
+                user.clone(),
+                None,
+                Some("00000002-0000-0ff1-ce00-000000000000"),
+            ),
+            29..=31 => (
+                "SendAs",
+                "flow-sender@contoso.com".into(),
+                "Client=REST;Client=RESTSystem;;",
+                "flow-sender@contoso.com".into(),
+                Some("support@contoso.com".into()),
+                Some("7df0a125-d3be-4c96-aa54-591f83ff541c"),
+            ),
+            _ => (
+                "Send",
+                user.clone(),
+                "Client=OWA;Action=ViaProxy",
+                user.clone(),
+                None,
+                Some("00000002-0000-0ff1-ce00-000000000000"),
+            ),
         };
         op = operation.to_owned();
         (id, audit) = base(rng, time, record_type, &op, &actor, workload);
-        let subject = format!("Card {} from @contoso: quarterly numbers are in", rng.below(100_000));
-        extend(&mut audit, json!({
-            "ResultStatus": "Succeeded", "ClientInfoString": client, "ClientIPAddress": "40.107.22.91",
-            "ExternalAccess": false, "InternalLogonType": 0, "LogonType": 0,
-            "LogonUserSid": "S-1-5-21-1111111111-2222222222-3333333333-5001",
-            "MailboxGuid": rng.guid(), "MailboxOwnerSid": "S-1-5-21-1111111111-2222222222-3333333333-5001",
-            "MailboxOwnerUPN": mailbox, "OrganizationName": "contoso.onmicrosoft.com",
-            "OriginatingServer": "AM6PR01MB4535 (15.20.2729.032)\n",
-            "Item": {"Id": "RgAAAAB2Lk0Bs3mBT5r0nYgYf5X0BwDv", "InternetMessageId": format!("<{}@contoso.com>", rng.guid()), "ParentFolder": {"Id": "LgAAAAB2", "Path": "\\Sent Items"}, "SizeInBytes": 12345, "Subject": subject},
-            "SaveToSentItems": true,
-        }));
+        let subject = format!(
+            "Card {} from @contoso: quarterly numbers are in",
+            rng.below(100_000)
+        );
+        extend(
+            &mut audit,
+            json!({
+                "ResultStatus": "Succeeded", "ClientInfoString": client, "ClientIPAddress": "40.107.22.91",
+                "ExternalAccess": false, "InternalLogonType": 0, "LogonType": 0,
+                "LogonUserSid": "S-1-5-21-1111111111-2222222222-3333333333-5001",
+                "MailboxGuid": rng.guid(), "MailboxOwnerSid": "S-1-5-21-1111111111-2222222222-3333333333-5001",
+                "MailboxOwnerUPN": mailbox, "OrganizationName": "contoso.onmicrosoft.com",
+                "OriginatingServer": "AM6PR01MB4535 (15.20.2729.032)\n",
+                "Item": {"Id": "RgAAAAB2Lk0Bs3mBT5r0nYgYf5X0BwDv", "InternetMessageId": format!("<{}@contoso.com>", rng.guid()), "ParentFolder": {"Id": "LgAAAAB2", "Path": "\\Sent Items"}, "SizeInBytes": 12345, "Subject": subject},
+                "SaveToSentItems": true,
+            }),
+        );
         if let Some(target) = send_as {
-            extend(&mut audit, json!({"SendAsUserSmtp": target, "SendAsUserMailboxGuid": rng.guid()}));
+            extend(
+                &mut audit,
+                json!({"SendAsUserSmtp": target, "SendAsUserMailboxGuid": rng.guid()}),
+            );
         }
         if operation == "SendOnBehalf" {
-            extend(&mut audit, json!({"SendOnBehalfOfUserSmtp": rng.pick(&SHARED), "SendOnBehalfOfUserMailboxGuid": rng.guid()}));
+            extend(
+                &mut audit,
+                json!({"SendOnBehalfOfUserSmtp": rng.pick(&SHARED), "SendOnBehalfOfUserMailboxGuid": rng.guid()}),
+            );
         }
         if let Some(app) = app {
             extend(&mut audit, json!({"AppId": app, "ClientAppId": app}));
@@ -235,7 +316,16 @@ fn record(rng: &mut Rng, n: u64, start: DateTime<Utc>) -> Record {
     }
     let user_field = audit["UserId"].as_str().unwrap_or_default().to_owned();
     let delay = delay_for(rng, workload);
-    Record { audit, id, time, record_type, operation: op, user: user_field, workload, delay }
+    Record {
+        audit,
+        id,
+        time,
+        record_type,
+        operation: op,
+        user: user_field,
+        workload,
+        delay,
+    }
 }
 
 fn csv_quote(s: &str) -> String {
@@ -247,7 +337,10 @@ pub fn run(args: &GenerateArgs) -> Result<(), String> {
     let file = File::create(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
     let mut out = BufWriter::with_capacity(1 << 20, file);
     let mut rng = Rng(args.seed);
-    let start = Utc.with_ymd_and_hms(2026, 11, 2, 0, 0, 0).single().ok_or("bad start")?;
+    let start = Utc
+        .with_ymd_and_hms(2026, 11, 2, 0, 0, 0)
+        .single()
+        .ok_or("bad start")?;
     let w = |e: std::io::Error| e.to_string();
     match args.format {
         GenFormat::PurviewCsv => {
@@ -291,16 +384,55 @@ pub fn run(args: &GenerateArgs) -> Result<(), String> {
                 write!(out, "{envelope}").map_err(w)?;
             }
             GenFormat::SentinelCsv => {
-                let s = |k: &str| r.audit.get(k).map(|v| match v { Value::String(s) => s.clone(), Value::Null => String::new(), v => v.to_string() }).unwrap_or_default();
-                let subject = r.audit.pointer("/Item/Subject").and_then(Value::as_str).unwrap_or_default();
-                let record_type_name = match r.record_type { 2 => "ExchangeItem", 6 => "SharePointFileOperation", 15 => "AzureActiveDirectoryStsLogon", 50 => "ExchangeItemAggregated", _ => "Unknown" };
+                let s = |k: &str| {
+                    r.audit
+                        .get(k)
+                        .map(|v| match v {
+                            Value::String(s) => s.clone(),
+                            Value::Null => String::new(),
+                            v => v.to_string(),
+                        })
+                        .unwrap_or_default()
+                };
+                let subject = r
+                    .audit
+                    .pointer("/Item/Subject")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let record_type_name = match r.record_type {
+                    2 => "ExchangeItem",
+                    6 => "SharePointFileOperation",
+                    15 => "AzureActiveDirectoryStsLogon",
+                    50 => "ExchangeItemAggregated",
+                    _ => "Unknown",
+                };
                 let fields = [
-                    "b7c1e2d4-5f60-4a7b-8c9d-0e1f2a3b4c5d".to_owned(), "RestAPI".into(),
-                    format!("{}.000Z", r.time.format("%Y-%m-%dT%H:%M:%S")), r.id.clone(), record_type_name.into(),
-                    r.workload.into(), r.operation.clone(), r.user.clone(), "Regular".into(), s("ClientIP"), s("ClientInfoString"),
-                    if r.workload == "Exchange" { "Owner".into() } else { String::new() },
-                    s("MailboxOwnerUPN"), s("SendAsUserSmtp"), s("SendOnBehalfOfUserSmtp"), s("AppId"), subject.to_owned(),
-                    format!("{}.000Z", (r.time + Duration::seconds(r.delay.max(1))).format("%Y-%m-%dT%H:%M:%S")), "OfficeActivity".into(),
+                    "b7c1e2d4-5f60-4a7b-8c9d-0e1f2a3b4c5d".to_owned(),
+                    "RestAPI".into(),
+                    format!("{}.000Z", r.time.format("%Y-%m-%dT%H:%M:%S")),
+                    r.id.clone(),
+                    record_type_name.into(),
+                    r.workload.into(),
+                    r.operation.clone(),
+                    r.user.clone(),
+                    "Regular".into(),
+                    s("ClientIP"),
+                    s("ClientInfoString"),
+                    if r.workload == "Exchange" {
+                        "Owner".into()
+                    } else {
+                        String::new()
+                    },
+                    s("MailboxOwnerUPN"),
+                    s("SendAsUserSmtp"),
+                    s("SendOnBehalfOfUserSmtp"),
+                    s("AppId"),
+                    subject.to_owned(),
+                    format!(
+                        "{}.000Z",
+                        (r.time + Duration::seconds(r.delay.max(1))).format("%Y-%m-%dT%H:%M:%S")
+                    ),
+                    "OfficeActivity".into(),
                 ];
                 let line: Vec<String> = fields.iter().map(|f| csv_quote(f)).collect();
                 writeln!(out, "{}", line.join(",")).map_err(w)?;

@@ -14,8 +14,8 @@ use crate::classify::RuleSet;
 use crate::ingest::{EventSink, FatalError, Format, IngestStats, Ingestor, RowError};
 use crate::model::{ArrivalSource, AuditEvent};
 use crate::report::{
-    delay_bins, findings, ClassifiedEvent, Delay, DelayStats, ErrorRow, ExportTimeOrigin, FindingInput,
-    OwnerChangeRow, SendReport, SourceSummary, Summary, TimeRange, MAX_LISTED_ERRORS,
+    delay_bins, findings, ClassifiedEvent, Delay, DelayStats, ErrorRow, ExportTimeOrigin,
+    FindingInput, OwnerChangeRow, SendReport, SourceSummary, Summary, TimeRange, MAX_LISTED_ERRORS,
 };
 
 /// What is known about an input before reading it.
@@ -136,7 +136,8 @@ impl Analysis {
         // Whole seconds: a browser knows a file's time to the millisecond, the CLI to the
         // nanosecond; the reports must not differ for it.
         if let Some((t, origin)) = meta.exported_at {
-            meta.exported_at = DateTime::<Utc>::from_timestamp(t.timestamp(), 0).map(|t| (t, origin));
+            meta.exported_at =
+                DateTime::<Utc>::from_timestamp(t.timestamp(), 0).map(|t| (t, origin));
         }
         self.sources.push(SourceState {
             meta,
@@ -153,8 +154,15 @@ impl Analysis {
     }
 
     /// Records how reading input `file` ended.
-    pub fn finish_source(&mut self, file: u32, format: Option<Format>, outcome: Result<IngestStats, FatalError>) {
-        let Some(source) = self.sources.get_mut(file as usize) else { return };
+    pub fn finish_source(
+        &mut self,
+        file: u32,
+        format: Option<Format>,
+        outcome: Result<IngestStats, FatalError>,
+    ) {
+        let Some(source) = self.sources.get_mut(file as usize) else {
+            return;
+        };
         source.format = format;
         match outcome {
             Ok(stats) => source.stats = stats,
@@ -166,7 +174,9 @@ impl Analysis {
     pub fn read_source(&mut self, meta: SourceMeta, bytes: &[u8]) -> Result<Format, FatalError> {
         let file = self.add_source(meta);
         let mut ingestor = Ingestor::new(file);
-        let outcome = ingestor.push(bytes, self).and_then(|()| ingestor.finish(self));
+        let outcome = ingestor
+            .push(bytes, self)
+            .and_then(|()| ingestor.finish(self));
         let format = ingestor.format();
         self.finish_source(file, format, outcome.clone());
         outcome?;
@@ -215,7 +225,9 @@ impl Analysis {
         }
         let mut by_workload: BTreeMap<String, u64> = BTreeMap::new();
         for slot in &self.slots {
-            *by_workload.entry(self.workloads[slot.workload as usize].clone()).or_default() += 1;
+            *by_workload
+                .entry(self.workloads[slot.workload as usize].clone())
+                .or_default() += 1;
         }
         let time_range = {
             let first = self.slots.iter().map(|s| s.time).min();
@@ -233,7 +245,10 @@ impl Analysis {
             .iter()
             .take(MAX_LISTED_ERRORS)
             .map(|e| ErrorRow {
-                file: names.get(e.source.file as usize).cloned().unwrap_or_default(),
+                file: names
+                    .get(e.source.file as usize)
+                    .cloned()
+                    .unwrap_or_default(),
                 line: e.source.line,
                 message: e.kind.to_string(),
             })
@@ -264,7 +279,12 @@ impl Analysis {
             warnings,
             errors,
         };
-        AnalysisResult { summary, sends: self.sends, errors: self.errors, source_names: names }
+        AnalysisResult {
+            summary,
+            sends: self.sends,
+            errors: self.errors,
+            source_names: names,
+        }
     }
 
     fn warnings(&self) -> Vec<String> {
@@ -331,7 +351,10 @@ impl Analysis {
             } else if can_bound && slot.keyed {
                 bound(slot, &comparable).map(|(low, high)| {
                     bounded[w].push((low, high));
-                    Delay::Bounded { min_seconds: low, max_seconds: high }
+                    Delay::Bounded {
+                        min_seconds: low,
+                        max_seconds: high,
+                    }
                 })
             } else {
                 None
@@ -372,7 +395,12 @@ impl Analysis {
     }
 
     fn no_delay_note(&self, can_bound: bool) -> String {
-        let formats: Vec<&str> = self.sources.iter().filter_map(|s| s.format).map(|f| f.name()).collect();
+        let formats: Vec<&str> = self
+            .sources
+            .iter()
+            .filter_map(|s| s.format)
+            .map(|f| f.name())
+            .collect();
         let mut note = format!(
             "The delay between an event and its arrival in the log cannot be measured from these inputs: {} exports record only when each action happened.",
             if formats.is_empty() { "these".to_owned() } else { formats.join(", ") }
@@ -438,8 +466,15 @@ impl EventSink for Analysis {
             source.first = Some(source.first.map_or(time, |f| f.min(time)));
             source.last = Some(source.last.map_or(time, |l| l.max(time)));
         }
-        let bit = if file < MAX_TRACKED_SOURCES { 1u64 << file } else { 0 };
-        let arrived = event.arrived.zip(event.arrival_source).map(|(t, s)| (t.timestamp(), s));
+        let bit = if file < MAX_TRACKED_SOURCES {
+            1u64 << file
+        } else {
+            0
+        };
+        let arrived = event
+            .arrived
+            .zip(event.arrival_source)
+            .map(|(t, s)| (t.timestamp(), s));
         let key = event.id.as_deref().map(RecordKey::new);
         if let Some(key) = &key {
             if let Some(&slot_index) = self.keys.get(key) {
@@ -474,14 +509,25 @@ impl EventSink for Analysis {
         }
         let send = if event.send_operation().is_some() {
             let classification = self.rules.classify(&event);
-            let classified = ClassifiedEvent { event, classification, delay: None };
+            let classified = ClassifiedEvent {
+                event,
+                classification,
+                delay: None,
+            };
             self.report.add(&classified);
             self.sends.push(classified);
             Some((self.sends.len() - 1) as u32)
         } else {
             None
         };
-        self.slots.push(Slot { time, workload, presence: bit, keyed, arrived, send });
+        self.slots.push(Slot {
+            time,
+            workload,
+            presence: bit,
+            keyed,
+            arrived,
+            send,
+        });
     }
 
     fn rejected(&mut self, error: RowError) {

@@ -411,7 +411,10 @@ mod tests {
     fn logon_type_reads_numbers_strings_and_names() {
         assert_eq!(LogonType::parse("2"), Some(LogonType::Delegated));
         assert_eq!(LogonType::parse("Delegate"), Some(LogonType::Delegated));
-        assert_eq!(LogonType::parse("delegatedadmin"), Some(LogonType::DelegatedAdmin));
+        assert_eq!(
+            LogonType::parse("delegatedadmin"),
+            Some(LogonType::DelegatedAdmin)
+        );
         assert_eq!(LogonType::parse("9"), None);
     }
 
@@ -420,7 +423,10 @@ mod tests {
         assert_eq!(record_type_name("2"), "ExchangeItem");
         assert_eq!(record_type_name("exchangeItem"), "ExchangeItem");
         assert_eq!(record_type_name("999"), "999");
-        assert_eq!(workload_for_record_type("SharePointFileOperation"), Some("SharePoint"));
+        assert_eq!(
+            workload_for_record_type("SharePointFileOperation"),
+            Some("SharePoint")
+        );
     }
 
     #[test]

@@ -39,9 +39,16 @@ pub fn parse_timestamp(text: &str, order: DateOrder) -> Option<ParsedTime> {
         return None;
     }
     if let Some(time) = parse_ms_date(text) {
-        return Some(ParsedTime { time, ambiguous: false, slash_readings: None });
+        return Some(ParsedTime {
+            time,
+            ambiguous: false,
+            slash_readings: None,
+        });
     }
-    let mut cur = Cursor { bytes: text.as_bytes(), pos: 0 };
+    let mut cur = Cursor {
+        bytes: text.as_bytes(),
+        pos: 0,
+    };
     let first = cur.number(1, 4)?;
     match cur.peek()? {
         b'-' if first.1 == 4 => parse_iso(&mut cur, first.0),
@@ -155,7 +162,12 @@ fn build(
 ) -> Option<DateTime<Utc>> {
     let naive: NaiveDateTime = date.and_hms_nano_opt(h, m, s, nanos)?;
     let offset = FixedOffset::east_opt(offset_seconds)?;
-    Some(offset.from_local_datetime(&naive).single()?.with_timezone(&Utc))
+    Some(
+        offset
+            .from_local_datetime(&naive)
+            .single()?
+            .with_timezone(&Utc),
+    )
 }
 
 fn parse_iso(cur: &mut Cursor<'_>, year: u32) -> Option<ParsedTime> {
@@ -187,7 +199,11 @@ fn parse_iso(cur: &mut Cursor<'_>, year: u32) -> Option<ParsedTime> {
     if !cur.at_end() {
         return None;
     }
-    Some(ParsedTime { time: build(date, clock, offset)?, ambiguous: false, slash_readings: None })
+    Some(ParsedTime {
+        time: build(date, clock, offset)?,
+        ambiguous: false,
+        slash_readings: None,
+    })
 }
 
 /// Clock part after a locale date: optional `,`, `H:mm[:ss[.fff]]`, optional `AM`/`PM`.
@@ -200,7 +216,11 @@ fn locale_clock(cur: &mut Cursor<'_>) -> Option<(u32, u32, u32, u32)> {
     let (mut h, m, s, nanos) = cur.clock()?;
     cur.skip_spaces();
     let rest = &cur.bytes[cur.pos..];
-    let meridiem = if rest.len() >= 2 { Some(&rest[..2]) } else { None };
+    let meridiem = if rest.len() >= 2 {
+        Some(&rest[..2])
+    } else {
+        None
+    };
     match meridiem.map(|m| m.to_ascii_uppercase()) {
         Some(ref m) if m == b"AM" || m == b"PM" => {
             if !(1..=12).contains(&h) {
@@ -234,7 +254,11 @@ fn parse_slash(cur: &mut Cursor<'_>, first: (u32, usize), order: DateOrder) -> O
         let (day, _) = cur.number(1, 2)?;
         let date = NaiveDate::from_ymd_opt(first.0 as i32, second, day)?;
         let clock = locale_clock(cur)?;
-        return Some(ParsedTime { time: build(date, clock, 0)?, ambiguous: false, slash_readings: None });
+        return Some(ParsedTime {
+            time: build(date, clock, 0)?,
+            ambiguous: false,
+            slash_readings: None,
+        });
     }
     let (year, year_digits) = cur.number(4, 4)?;
     debug_assert_eq!(year_digits, 4);
@@ -247,7 +271,11 @@ fn parse_slash(cur: &mut Cursor<'_>, first: (u32, usize), order: DateOrder) -> O
         DateOrder::MonthFirst => month_first.or(day_first)?,
         DateOrder::DayFirst => day_first.or(month_first)?,
     };
-    Some(ParsedTime { time: build(date, clock, 0)?, ambiguous, slash_readings: Some(readings) })
+    Some(ParsedTime {
+        time: build(date, clock, 0)?,
+        ambiguous,
+        slash_readings: Some(readings),
+    })
 }
 
 fn parse_dotted(cur: &mut Cursor<'_>, day: u32) -> Option<ParsedTime> {
@@ -259,7 +287,11 @@ fn parse_dotted(cur: &mut Cursor<'_>, day: u32) -> Option<ParsedTime> {
     let (year, _) = cur.number(4, 4)?;
     let date = NaiveDate::from_ymd_opt(year as i32, month, day)?;
     let clock = locale_clock(cur)?;
-    Some(ParsedTime { time: build(date, clock, 0)?, ambiguous: false, slash_readings: None })
+    Some(ParsedTime {
+        time: build(date, clock, 0)?,
+        ambiguous: false,
+        slash_readings: None,
+    })
 }
 
 /// Formats an instant the way every output of the product does: RFC 3339, UTC, `Z`, whole seconds
@@ -273,7 +305,9 @@ mod tests {
     use super::*;
 
     fn utc(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
     }
 
     fn read(text: &str) -> DateTime<Utc> {
@@ -283,10 +317,22 @@ mod tests {
     #[test]
     fn reads_iso_in_every_export_shape() {
         assert_eq!(read("2020-02-17T17:12:03"), utc("2020-02-17T17:12:03Z"));
-        assert_eq!(read("\"2026-01-24T06:54:24.0000000Z \""), utc("2026-01-24T06:54:24Z"));
-        assert_eq!(read("2026-01-24T06:54:24.5Z"), utc("2026-01-24T06:54:24.5Z"));
-        assert_eq!(read("2023-07-30T23:55:35.522Z"), utc("2023-07-30T23:55:35.522Z"));
-        assert_eq!(read("2026-01-24T08:54:24+02:00"), utc("2026-01-24T06:54:24Z"));
+        assert_eq!(
+            read("\"2026-01-24T06:54:24.0000000Z \""),
+            utc("2026-01-24T06:54:24Z")
+        );
+        assert_eq!(
+            read("2026-01-24T06:54:24.5Z"),
+            utc("2026-01-24T06:54:24.5Z")
+        );
+        assert_eq!(
+            read("2023-07-30T23:55:35.522Z"),
+            utc("2023-07-30T23:55:35.522Z")
+        );
+        assert_eq!(
+            read("2026-01-24T08:54:24+02:00"),
+            utc("2026-01-24T06:54:24Z")
+        );
         assert_eq!(read("2026-01-24 06:54:24"), utc("2026-01-24T06:54:24Z"));
     }
 
@@ -295,7 +341,10 @@ mod tests {
         assert_eq!(read("9/20/2023 4:05:03 AM"), utc("2023-09-20T04:05:03Z"));
         assert_eq!(read("9/20/2023 12:05:03 AM"), utc("2023-09-20T00:05:03Z"));
         assert_eq!(read("9/20/2023 12:05:03 PM"), utc("2023-09-20T12:05:03Z"));
-        assert_eq!(read("1/31/2026, 7:30:15.123 PM"), utc("2026-01-31T19:30:15.123Z"));
+        assert_eq!(
+            read("1/31/2026, 7:30:15.123 PM"),
+            utc("2026-01-31T19:30:15.123Z")
+        );
         assert_eq!(read("24.01.2026 16:05:09"), utc("2026-01-24T16:05:09Z"));
         assert_eq!(read("2026/01/24 16:05:09"), utc("2026-01-24T16:05:09Z"));
     }
@@ -315,14 +364,31 @@ mod tests {
 
     #[test]
     fn reads_powershell_json_dates() {
-        assert_eq!(read("\\/Date(1700000000000)\\/"), utc("2023-11-14T22:13:20Z"));
-        assert_eq!(read("/Date(1700000000000+0100)/"), utc("2023-11-14T22:13:20Z"));
+        assert_eq!(
+            read("\\/Date(1700000000000)\\/"),
+            utc("2023-11-14T22:13:20Z")
+        );
+        assert_eq!(
+            read("/Date(1700000000000+0100)/"),
+            utc("2023-11-14T22:13:20Z")
+        );
     }
 
     #[test]
     fn refuses_impossible_or_foreign_text() {
-        for bad in ["", "yesterday", "2023-02-30T00:00:00", "13/13/2023 1:00:00", "2023-01-01T25:00:00", "9/20/2023 13:05:03 PM", "2023-01-01T00:00:00 junk"] {
-            assert!(parse_timestamp(bad, DateOrder::MonthFirst).is_none(), "{bad}");
+        for bad in [
+            "",
+            "yesterday",
+            "2023-02-30T00:00:00",
+            "13/13/2023 1:00:00",
+            "2023-01-01T25:00:00",
+            "9/20/2023 13:05:03 PM",
+            "2023-01-01T00:00:00 junk",
+        ] {
+            assert!(
+                parse_timestamp(bad, DateOrder::MonthFirst).is_none(),
+                "{bad}"
+            );
         }
     }
 }

@@ -46,7 +46,9 @@ enum Edit {
 }
 
 fn edit() -> impl Strategy<Value = Edit> {
-    let interesting = prop::sample::select(vec![b'"', b',', b'\n', b'\r', b'{', b'}', b'[', b']', b':', b'\\', 0u8, 0xFF, b'x', b';']);
+    let interesting = prop::sample::select(vec![
+        b'"', b',', b'\n', b'\r', b'{', b'}', b'[', b']', b':', b'\\', 0u8, 0xFF, b'x', b';',
+    ]);
     prop_oneof![
         (0.0..1.0f64, interesting.clone()).prop_map(|(p, b)| Edit::Replace(p, b)),
         (0.0..1.0f64, interesting).prop_map(|(p, b)| Edit::Insert(p, b)),

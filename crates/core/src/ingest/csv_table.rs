@@ -124,7 +124,11 @@ impl CsvTable {
                     let terminator = u64::from(nin > 0 && self.last_byte == Some(b'\n'));
                     let inside = count_byte(data, b'\n');
                     let line = (self.newlines - terminator).saturating_sub(inside) + 1;
-                    on_row(CsvRow { line, data, ends: &self.ends[..self.ends_len] });
+                    on_row(CsvRow {
+                        line,
+                        data,
+                        ends: &self.ends[..self.ends_len],
+                    });
                     self.out_len = 0;
                     self.ends_len = 0;
                     self.quotes = 0;
@@ -157,7 +161,9 @@ pub(crate) fn guess_delimiter(header_line: &[u8]) -> u8 {
         }
     }
     let candidates = [b',', b';', b'\t'];
-    let best = (0..3).max_by_key(|&i| (counts[i], usize::from(i == 0))).unwrap_or(0);
+    let best = (0..3)
+        .max_by_key(|&i| (counts[i], usize::from(i == 0)))
+        .unwrap_or(0);
     candidates[best]
 }
 
@@ -188,7 +194,11 @@ mod tests {
         for chunk in [1, 2, 3, 5, 8, 1000] {
             let (got, cut) = rows(input, chunk);
             assert!(!cut);
-            let lines: Vec<u64> = got.iter().filter(|(_, f)| f != &vec![String::new()]).map(|(l, _)| *l).collect();
+            let lines: Vec<u64> = got
+                .iter()
+                .filter(|(_, f)| f != &vec![String::new()])
+                .map(|(l, _)| *l)
+                .collect();
             assert_eq!(lines, vec![1, 2, 5, 6], "chunk {chunk}: {got:?}");
             let last = got.iter().rev().find(|(l, _)| *l == 5).unwrap();
             assert_eq!(last.1[1], "he said \"hi\"");
@@ -204,7 +214,10 @@ mod tests {
 
     #[test]
     fn delimiter_is_guessed_from_the_header() {
-        assert_eq!(guess_delimiter(b"CreationDate;UserIds;Operations;AuditData"), b';');
+        assert_eq!(
+            guess_delimiter(b"CreationDate;UserIds;Operations;AuditData"),
+            b';'
+        );
         assert_eq!(guess_delimiter(b"\"a;b\",c,d"), b',');
         assert_eq!(guess_delimiter(b"a\tb\tc"), b'\t');
         assert_eq!(guess_delimiter(b"single"), b',');

@@ -24,7 +24,11 @@ pub(crate) enum JsonLayout {
 /// A record's text and position, or a piece of the input that is not one.
 pub(crate) enum Piece<'a> {
     /// A complete element at record depth (an object, or anything else the caller will reject).
-    Record { line: u64, text: &'a [u8], layout: JsonLayout },
+    Record {
+        line: u64,
+        text: &'a [u8],
+        layout: JsonLayout,
+    },
     /// An element cut off by the end of the input or by a line break inside an NDJSON line.
     Truncated { line: u64 },
     /// A byte that cannot start or continue anything here (e.g. text between NDJSON records).
@@ -122,7 +126,11 @@ impl JsonRecords {
         let line = self.element_line;
         // Every element starts after the layout is set, so the fallback is never used.
         let layout = self.layout.unwrap_or(JsonLayout::ObjectStream);
-        on_piece(Piece::Record { line, text: &self.buf, layout });
+        on_piece(Piece::Record {
+            line,
+            text: &self.buf,
+            layout,
+        });
         self.reset_element();
     }
 
@@ -189,7 +197,10 @@ impl JsonRecords {
                 if !self.collecting && self.depth == self.record_depth {
                     self.start_element(b);
                 }
-                if self.depth == 1 && self.record_depth == 0 && self.layout != Some(JsonLayout::Array) {
+                if self.depth == 1
+                    && self.record_depth == 0
+                    && self.layout != Some(JsonLayout::Array)
+                {
                     self.key.clear();
                     self.key_open = true;
                 }
@@ -278,7 +289,9 @@ mod tests {
         let mut scanner = JsonRecords::new();
         let mut got = Vec::new();
         let mut on_piece = |piece: Piece<'_>| match piece {
-            Piece::Record { line, text, .. } => got.push(format!("{line}:{}", String::from_utf8_lossy(text))),
+            Piece::Record { line, text, .. } => {
+                got.push(format!("{line}:{}", String::from_utf8_lossy(text)))
+            }
             Piece::Truncated { line } => got.push(format!("{line}:CUT")),
             Piece::Stray { line } => got.push(format!("{line}:STRAY")),
         };
@@ -295,7 +308,11 @@ mod tests {
         for chunk in [1, 2, 7, 100] {
             let (layout, got) = split(input, chunk);
             assert_eq!(layout, Some(JsonLayout::Array));
-            assert_eq!(got, vec!["2:{\"a\":\"x]}\\\"\"}", "3:{\"b\":[1,{\"c\":2}]}"], "chunk {chunk}");
+            assert_eq!(
+                got,
+                vec!["2:{\"a\":\"x]}\\\"\"}", "3:{\"b\":[1,{\"c\":2}]}"],
+                "chunk {chunk}"
+            );
         }
     }
 
@@ -314,11 +331,15 @@ mod tests {
         for chunk in [1, 5, 1000] {
             let (layout, got) = split(input, chunk);
             assert_eq!(layout, Some(JsonLayout::Envelope));
-            assert_eq!(got, vec![
-                "1:{\"id\":\"1\",\"auditData\":{\"Id\":\"1\"}}",
-                "1:{\"id\":\"2\"}",
-                "2:{\"id\":\"3\"}",
-            ], "chunk {chunk}");
+            assert_eq!(
+                got,
+                vec![
+                    "1:{\"id\":\"1\",\"auditData\":{\"Id\":\"1\"}}",
+                    "1:{\"id\":\"2\"}",
+                    "2:{\"id\":\"3\"}",
+                ],
+                "chunk {chunk}"
+            );
         }
     }
 

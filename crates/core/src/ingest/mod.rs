@@ -29,9 +29,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{AuditEvent, SourceRef};
 use csv_table::{guess_delimiter, CsvRow, CsvTable};
-pub use decode::TextEncoding;
 use decode::TextDecoder;
-use fields::{build_event, json_error_kind, parse_record, role_of, DateOrderHint, EventContext, KeyRole, MappingNotes, RecordFields};
+pub use decode::TextEncoding;
+use fields::{
+    build_event, json_error_kind, parse_record, role_of, DateOrderHint, EventContext, KeyRole,
+    MappingNotes, RecordFields,
+};
 use json_records::{JsonRecords, Piece};
 
 /// The export formats SendAs Lens reads.
@@ -323,11 +326,23 @@ struct RowContext<'s> {
 impl RowContext<'_> {
     fn reject(&mut self, line: u64, kind: RowErrorKind) {
         self.stats.rejected += 1;
-        self.sink.rejected(RowError { source: SourceRef { file: self.file, line }, kind });
+        self.sink.rejected(RowError {
+            source: SourceRef {
+                file: self.file,
+                line,
+            },
+            kind,
+        });
     }
 
     fn accept_fields(&mut self, fields: &RecordFields<'_>, line: u64, raw: &dyn Fn() -> String) {
-        let ctx = EventContext { source: SourceRef { file: self.file, line }, raw };
+        let ctx = EventContext {
+            source: SourceRef {
+                file: self.file,
+                line,
+            },
+            raw,
+        };
         match build_event(fields, &ctx, self.hint, self.notes) {
             Ok(event) => {
                 self.stats.accepted += 1;
@@ -337,23 +352,45 @@ impl RowContext<'_> {
         }
     }
 
-    fn csv_row(&mut self, stage_header: &mut Option<Header>, header_quoted: bool, row: CsvRow<'_>, cut: bool) {
+    fn csv_row(
+        &mut self,
+        stage_header: &mut Option<Header>,
+        header_quoted: bool,
+        row: CsvRow<'_>,
+        cut: bool,
+    ) {
         if self.fatal.is_some() || row.is_blank() {
             return;
         }
-        let texts: Vec<Cow<'_, str>> =
-            (0..row.len()).map(|i| String::from_utf8_lossy(row.field(i).unwrap_or_default())).collect();
+        let texts: Vec<Cow<'_, str>> = (0..row.len())
+            .map(|i| String::from_utf8_lossy(row.field(i).unwrap_or_default()))
+            .collect();
         let Some(header) = stage_header else {
-            let names: Vec<String> = texts.iter().map(|t| fields::normalise_header(t).to_owned()).collect();
-            let csv_header = CsvHeader { all_quoted: header_quoted, names };
+            let names: Vec<String> = texts
+                .iter()
+                .map(|t| fields::normalise_header(t).to_owned())
+                .collect();
+            let csv_header = CsvHeader {
+                all_quoted: header_quoted,
+                names,
+            };
             match detect_csv(&csv_header) {
                 Some(format) => {
                     *self.format = Some(format);
-                    let roles: Vec<Option<KeyRole>> = csv_header.names.iter().map(|n| role_of(n)).collect();
+                    let roles: Vec<Option<KeyRole>> =
+                        csv_header.names.iter().map(|n| role_of(n)).collect();
                     let audit_data = roles.iter().position(|r| *r == Some(KeyRole::AuditData));
-                    *stage_header = Some(Header { names: csv_header.names, roles, audit_data });
+                    *stage_header = Some(Header {
+                        names: csv_header.names,
+                        roles,
+                        audit_data,
+                    });
                 }
-                None => *self.fatal = Some(FatalError::NotAnAuditExport { seen: fields::clip(&texts.join(",")) }),
+                None => {
+                    *self.fatal = Some(FatalError::NotAnAuditExport {
+                        seen: fields::clip(&texts.join(",")),
+                    })
+                }
             }
             return;
         };
@@ -362,12 +399,20 @@ impl RowContext<'_> {
             return self.reject(row.line, RowErrorKind::UnterminatedQuote);
         }
         if row.len() != header.names.len() {
-            return self.reject(row.line, RowErrorKind::ColumnCount { expected: header.names.len(), found: row.len() });
+            return self.reject(
+                row.line,
+                RowErrorKind::ColumnCount {
+                    expected: header.names.len(),
+                    found: row.len(),
+                },
+            );
         }
         let mut record = RecordFields::default();
         for (text, role) in texts.iter().zip(&header.roles) {
             match role {
-                Some(KeyRole::Scalar(field) | KeyRole::Raw(field)) => record.set(*field, Cow::Borrowed(text)),
+                Some(KeyRole::Scalar(field) | KeyRole::Raw(field)) => {
+                    record.set(*field, Cow::Borrowed(text))
+                }
                 Some(KeyRole::AuditData) => {
                     if text.trim().is_empty() {
                         return self.reject(row.line, RowErrorKind::EmptyAuditData);
@@ -402,7 +447,9 @@ impl RowContext<'_> {
                 match parse_record(text) {
                     Ok(fields) => {
                         if first && !fields.looks_like_audit() {
-                            *self.fatal = Some(FatalError::NotAnAuditExport { seen: fields::clip(text) });
+                            *self.fatal = Some(FatalError::NotAnAuditExport {
+                                seen: fields::clip(text),
+                            });
                             return;
                         }
                         self.accept_fields(&fields, line, &|| text.to_owned())
@@ -489,7 +536,10 @@ impl Ingestor {
 
     /// Counts so far.
     pub fn stats(&self) -> IngestStats {
-        IngestStats { ambiguous_dates: self.notes.ambiguous_dates, ..self.stats.clone() }
+        IngestStats {
+            ambiguous_dates: self.notes.ambiguous_dates,
+            ..self.stats.clone()
+        }
     }
 
     /// Reads the next chunk. An `Err` means the input is unusable; later calls return it again.
@@ -545,7 +595,10 @@ impl Ingestor {
             };
             let held = std::mem::take(held);
             self.stage = match looks_json {
-                true => Stage::Json(Box::new(JsonStage { records: JsonRecords::new(), last_stray_line: 0 })),
+                true => Stage::Json(Box::new(JsonStage {
+                    records: JsonRecords::new(),
+                    last_stray_line: 0,
+                })),
                 false => {
                     let line_end = held[first..].iter().position(|&b| b == b'\n');
                     if line_end.is_none() && held.len() < MAX_HEADER && !at_end {
@@ -554,7 +607,9 @@ impl Ingestor {
                     }
                     let header_line = &held[first..first + line_end.unwrap_or(held.len() - first)];
                     if header_line.iter().any(|&b| b == 0 || (b < 0x09)) {
-                        self.fatal = Some(FatalError::NotText { what: "binary data, not a text export" });
+                        self.fatal = Some(FatalError::NotText {
+                            what: "binary data, not a text export",
+                        });
                         return;
                     }
                     let trimmed = header_line.trim_ascii();
@@ -583,12 +638,19 @@ impl Ingestor {
         match &mut self.stage {
             Stage::Sniffing(_) => unreachable!("feed_stage runs after sniffing"),
             Stage::Csv(stage) => {
-                let CsvStage { table, header, header_quoted } = &mut **stage;
+                let CsvStage {
+                    table,
+                    header,
+                    header_quoted,
+                } = &mut **stage;
                 let quoted = *header_quoted;
                 table.feed(text, &mut |row| ctx.csv_row(header, quoted, row, false));
             }
             Stage::Json(stage) => {
-                let JsonStage { records, last_stray_line } = &mut **stage;
+                let JsonStage {
+                    records,
+                    last_stray_line,
+                } = &mut **stage;
                 records.feed(text, &mut |piece| ctx.json_piece(last_stray_line, piece));
             }
         }
@@ -609,11 +671,17 @@ impl Ingestor {
                 *ctx.fatal = Some(if held.iter().all(u8::is_ascii_whitespace) {
                     FatalError::Empty
                 } else {
-                    FatalError::NotAnAuditExport { seen: fields::clip(&String::from_utf8_lossy(held)) }
+                    FatalError::NotAnAuditExport {
+                        seen: fields::clip(&String::from_utf8_lossy(held)),
+                    }
                 });
             }
             Stage::Csv(stage) => {
-                let CsvStage { table, header, header_quoted } = &mut **stage;
+                let CsvStage {
+                    table,
+                    header,
+                    header_quoted,
+                } = &mut **stage;
                 let quoted = *header_quoted;
                 // Only the final row can be cut inside quotes.
                 let cut = table.has_open_quote();
@@ -623,10 +691,15 @@ impl Ingestor {
                 }
             }
             Stage::Json(stage) => {
-                let JsonStage { records, last_stray_line } = &mut **stage;
+                let JsonStage {
+                    records,
+                    last_stray_line,
+                } = &mut **stage;
                 records.finish(&mut |piece| ctx.json_piece(last_stray_line, piece));
                 if records.layout().is_none() && ctx.stats.rows_read == 0 {
-                    *ctx.fatal = Some(FatalError::NotAnAuditExport { seen: "JSON with no records".into() });
+                    *ctx.fatal = Some(FatalError::NotAnAuditExport {
+                        seen: "JSON with no records".into(),
+                    });
                 }
             }
         }
@@ -634,7 +707,11 @@ impl Ingestor {
 }
 
 /// Reads a whole input held in memory: `push` once, then `finish`.
-pub fn ingest_bytes(file: u32, bytes: &[u8], sink: &mut dyn EventSink) -> Result<(Format, IngestStats), FatalError> {
+pub fn ingest_bytes(
+    file: u32,
+    bytes: &[u8],
+    sink: &mut dyn EventSink,
+) -> Result<(Format, IngestStats), FatalError> {
     let mut ingestor = Ingestor::new(file);
     ingestor.push(bytes, sink)?;
     let stats = ingestor.finish(sink)?;

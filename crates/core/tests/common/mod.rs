@@ -9,7 +9,9 @@ use sendas_core::{Analysis, AnalysisResult, SourceMeta};
 
 /// `tests/fixtures/NAME` at the repository root.
 pub fn fixture_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures")
+        .join(name)
 }
 
 pub fn fixture(name: &str) -> Vec<u8> {
@@ -21,9 +23,17 @@ pub fn analyse_chunked(inputs: &[(&str, &[u8], Option<&str>)], chunk: usize) -> 
     let mut analysis = Analysis::default();
     for (name, bytes, exported) in inputs {
         let exported_at = exported.map(|t| {
-            (chrono::DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&chrono::Utc), ExportTimeOrigin::Given)
+            (
+                chrono::DateTime::parse_from_rfc3339(t)
+                    .unwrap()
+                    .with_timezone(&chrono::Utc),
+                ExportTimeOrigin::Given,
+            )
         });
-        let file = analysis.add_source(SourceMeta { name: (*name).to_owned(), exported_at });
+        let file = analysis.add_source(SourceMeta {
+            name: (*name).to_owned(),
+            exported_at,
+        });
         let mut ingestor = Ingestor::new(file);
         let mut outcome = Ok(());
         for piece in bytes.chunks(chunk.max(1)) {
@@ -48,8 +58,16 @@ pub fn analyse_fixture(name: &str) -> AnalysisResult {
 /// The invariant every input must keep.
 pub fn assert_counts_add_up(result: &AnalysisResult) {
     let s = &result.summary;
-    assert_eq!(s.rows_read, s.events + s.rejected + s.duplicates, "rows_read = events + rejected + duplicates: {s:?}");
-    assert_eq!(s.send_events, s.by_class.total(), "every send has one class");
+    assert_eq!(
+        s.rows_read,
+        s.events + s.rejected + s.duplicates,
+        "rows_read = events + rejected + duplicates: {s:?}"
+    );
+    assert_eq!(
+        s.send_events,
+        s.by_class.total(),
+        "every send has one class"
+    );
     assert_eq!(s.send_events as usize, result.sends.len());
     assert_eq!(s.rejected as usize, result.errors.len());
 }
@@ -57,7 +75,10 @@ pub fn assert_counts_add_up(result: &AnalysisResult) {
 /// Analyses one input cut at the given chunk sizes (cycled), as a browser or network might deliver it.
 pub fn analyse_with_cuts(name: &str, bytes: &[u8], cuts: &[usize]) -> AnalysisResult {
     let mut analysis = Analysis::default();
-    let file = analysis.add_source(SourceMeta { name: name.to_owned(), exported_at: None });
+    let file = analysis.add_source(SourceMeta {
+        name: name.to_owned(),
+        exported_at: None,
+    });
     let mut ingestor = Ingestor::new(file);
     let mut rest = bytes;
     let mut outcome = Ok(());
