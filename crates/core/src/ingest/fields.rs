@@ -163,9 +163,13 @@ pub(crate) fn normalise_header(name: &str) -> &str {
     }
 }
 
-/// The role of a key or column, if the product reads it.
-pub(crate) fn role_of(name: &str) -> Option<KeyRole> {
-    let name = normalise_header(name);
+/// The role of a CSV column, if the product reads it.
+pub(crate) fn role_of_header(name: &str) -> Option<KeyRole> {
+    role_of_key(normalise_header(name))
+}
+
+/// The role of a JSON key (used as it is: keys carry no quotes, BOMs or `[UTC]` suffixes).
+pub(crate) fn role_of_key(name: &str) -> Option<KeyRole> {
     ALIASES
         .iter()
         .find(|(alias, _)| alias.len() == name.len() && alias.eq_ignore_ascii_case(name))
@@ -338,7 +342,7 @@ impl<'de> DeserializeSeed<'de> for KeySeed {
                 f.write_str("a field name")
             }
             fn visit_str<E: de::Error>(self, key: &str) -> Result<Self::Value, E> {
-                Ok(role_of(key))
+                Ok(role_of_key(key))
             }
         }
         deserializer.deserialize_str(KeyVisitor)
@@ -792,22 +796,22 @@ mod tests {
     #[test]
     fn headers_are_matched_loosely() {
         assert_eq!(
-            role_of("\u{feff}\"CreationDate\""),
+            role_of_header("\u{feff}\"CreationDate\""),
             Some(KeyRole::Scalar(FieldId::EnvelopeTime))
         );
         assert_eq!(
-            role_of("TimeGenerated [UTC]"),
+            role_of_header("TimeGenerated [UTC]"),
             Some(KeyRole::Scalar(FieldId::EnvelopeTime))
         );
         assert_eq!(
-            role_of("logon_type"),
+            role_of_header("logon_type"),
             Some(KeyRole::Scalar(FieldId::LogonType))
         );
         assert_eq!(
-            role_of("SendonBehalfOfUserSmtp"),
+            role_of_header("SendonBehalfOfUserSmtp"),
             Some(KeyRole::Scalar(FieldId::SendOnBehalfSmtp))
         );
-        assert_eq!(role_of("Nope"), None);
+        assert_eq!(role_of_header("Nope"), None);
     }
 
     #[test]

@@ -32,7 +32,7 @@ use csv_table::{guess_delimiter, CsvRow, CsvTable};
 use decode::TextDecoder;
 pub use decode::TextEncoding;
 use fields::{
-    build_event, json_error_kind, parse_record, role_of, DateOrderHint, EventContext, KeyRole,
+    build_event, json_error_kind, parse_record, role_of_header, DateOrderHint, EventContext, KeyRole,
     MappingNotes, RecordFields,
 };
 use json_records::{JsonRecords, Piece};
@@ -378,7 +378,7 @@ impl RowContext<'_> {
                 Some(format) => {
                     *self.format = Some(format);
                     let roles: Vec<Option<KeyRole>> =
-                        csv_header.names.iter().map(|n| role_of(n)).collect();
+                        csv_header.names.iter().map(|n| role_of_header(n)).collect();
                     let audit_data = roles.iter().position(|r| *r == Some(KeyRole::AuditData));
                     *stage_header = Some(Header {
                         names: csv_header.names,
