@@ -7,6 +7,7 @@
 //! app's "Download report" serialise the very same value.
 
 mod delays;
+mod export;
 mod findings;
 mod timeline;
 
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::classify::Classification;
 use crate::model::{AuditEvent, OwnerChange, SendClass};
 pub use delays::{bin_of, delay_bins, human_duration, percentile, DelayBin, DelayStats, BIN_COUNT};
+pub use export::{events_csv, neutralise_formula, CSV_COLUMNS};
 pub use findings::{client_name, findings, Finding, FindingFilter, FindingInput};
 pub use timeline::{bucket_for_range, bucket_start, TimeBucket, Timeline, TimelineRow};
 
