@@ -13,10 +13,9 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
-use sendas_core::ingest::Ingestor;
 use sendas_core::report::{EventLine, ExportTimeOrigin};
 use sendas_core::time::{parse_timestamp, DateOrder};
-use sendas_core::{Analysis, AnalysisResult, SourceMeta};
+use sendas_core::{Analysis, AnalysisResult, ReadError, SourceMeta};
 
 /// Who really sent as whom, and how late the audit log is: read Microsoft 365 audit exports.
 ///
@@ -170,7 +169,6 @@ fn given_export_time(path: &Path, times: &ExportTimes) -> Result<Option<DateTime
 /// Reads every file through one analysis, in 1 MiB chunks (as the browser reads slices).
 fn analyse(files: &[PathBuf], times: &ExportTimes) -> Result<AnalysisResult, Fatal> {
     let mut analysis = Analysis::default();
-    let mut buffer = vec![0u8; 1 << 20];
     for path in files {
         let shown = path.display();
         let mut file = File::open(path).map_err(|e| Fatal(format!("{shown}: cannot open: {e}")))?;
@@ -182,29 +180,21 @@ fn analyse(files: &[PathBuf], times: &ExportTimes) -> Result<AnalysisResult, Fat
                 .ok()
                 .map(|t| (DateTime::<Utc>::from(t), ExportTimeOrigin::FileModified)),
         };
-        let name = path
-            .file_name()
-            .map_or_else(|| shown.to_string(), |n| n.to_string_lossy().into_owned());
-        let index = analysis.add_source(SourceMeta { name, exported_at });
-        let mut ingestor = Ingestor::new(index);
-        let outcome = loop {
-            let n = match file.read(&mut buffer) {
-                Ok(n) => n,
+        let name = path.file_name().map_or_else(|| shown.to_string(), |n| n.to_string_lossy().into_owned());
+        let mut buffer = vec![0u8; 1 << 20];
+        let chunks = std::iter::from_fn(|| loop {
+            match file.read(&mut buffer) {
+                Ok(0) => return None,
+                Ok(n) => return Some(Ok(buffer[..n].to_vec())),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(Fatal(format!("{shown}: cannot read: {e}"))),
-            };
-            if n == 0 {
-                break ingestor.finish(&mut analysis);
+                Err(e) => return Some(Err(e)),
             }
-            if let Err(fatal) = ingestor.push(&buffer[..n], &mut analysis) {
-                break Err(fatal);
-            }
-        };
-        let format = ingestor.format();
-        if let Err(fatal) = &outcome {
-            return Err(Fatal(format!("{shown}: {fatal}")));
+        });
+        match analysis.read_source_chunks(SourceMeta { name, exported_at }, chunks, |_| {}) {
+            Ok(_) => {}
+            Err(ReadError::Read(e)) => return Err(Fatal(format!("{shown}: cannot read: {e}"))),
+            Err(ReadError::Fatal(fatal)) => return Err(Fatal(format!("{shown}: {fatal}"))),
         }
-        analysis.finish_source(index, format, outcome);
     }
     Ok(analysis.finish())
 }

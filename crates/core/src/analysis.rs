@@ -27,6 +27,15 @@ pub struct SourceMeta {
     pub exported_at: Option<(DateTime<Utc>, ExportTimeOrigin)>,
 }
 
+/// Why an input could not be read.
+#[derive(Debug)]
+pub enum ReadError<E> {
+    /// Reading the bytes failed (I/O, browser file API).
+    Read(E),
+    /// The bytes are not a usable export.
+    Fatal(FatalError),
+}
+
 /// Purview's web export stops at this many rows without saying so.
 pub const PURVIEW_EXPORT_CAP: u64 = 50_000;
 
@@ -172,15 +181,43 @@ impl Analysis {
 
     /// Reads a whole input held in memory (tests, small files).
     pub fn read_source(&mut self, meta: SourceMeta, bytes: &[u8]) -> Result<Format, FatalError> {
+        let chunks = std::iter::once(Ok::<_, std::convert::Infallible>(bytes));
+        self.read_source_chunks(meta, chunks, |_| {}).map_err(|e| match e {
+            ReadError::Fatal(fatal) => fatal,
+            ReadError::Read(never) => match never {},
+        })
+    }
+
+    /// Reads one input from its chunks, as they come (file reads in the CLI, file slices in the
+    /// browser's worker), calling `progress` after each chunk. Both faces read through here.
+    pub fn read_source_chunks<C: AsRef<[u8]>, E>(
+        &mut self,
+        meta: SourceMeta,
+        chunks: impl IntoIterator<Item = Result<C, E>>,
+        mut progress: impl FnMut(&IngestStats),
+    ) -> Result<Format, ReadError<E>> {
         let file = self.add_source(meta);
         let mut ingestor = Ingestor::new(file);
-        let outcome = ingestor
-            .push(bytes, self)
-            .and_then(|()| ingestor.finish(self));
+        let mut outcome = Ok(());
+        for chunk in chunks {
+            let chunk = match chunk {
+                Ok(chunk) => chunk,
+                Err(e) => {
+                    self.finish_source(file, ingestor.format(), Err(FatalError::Unreadable));
+                    return Err(ReadError::Read(e));
+                }
+            };
+            outcome = ingestor.push(chunk.as_ref(), self);
+            if outcome.is_err() {
+                break;
+            }
+            progress(&ingestor.stats());
+        }
+        let outcome = outcome.and_then(|()| ingestor.finish(self));
         let format = ingestor.format();
         self.finish_source(file, format, outcome.clone());
-        outcome?;
-        format.ok_or(FatalError::Empty)
+        outcome.map_err(ReadError::Fatal)?;
+        format.ok_or(ReadError::Fatal(FatalError::Empty))
     }
 
     /// Sends classified so far.

@@ -167,6 +167,8 @@ pub enum FatalError {
         /// What it looks like, and what to do instead.
         what: &'static str,
     },
+    /// The bytes could not be read (the reason went to the caller).
+    Unreadable,
     /// The input is text but no format SendAs Lens reads.
     NotAnAuditExport {
         /// What was seen instead (the header, or the first bytes).
@@ -178,6 +180,7 @@ impl fmt::Display for FatalError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Empty => f.write_str("the file is empty"),
+            Self::Unreadable => f.write_str("the file could not be read"),
             Self::NotText { what } => write!(f, "this is {what}"),
             Self::NotAnAuditExport { seen } => write!(
                 f,
