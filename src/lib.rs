@@ -1,19 +1,16 @@
-//! The browser face of SendAs Lens. This issue's placeholder: the real UI lands with the app issue.
+//! SendAs Lens in the browser: a Yew app that renders what the core computes, and the Web
+//! Worker that runs the core. Two binaries (`src/bin/app.rs`, `src/bin/worker.rs`) start them.
 
-use yew::prelude::*;
-
-/// The page.
-#[function_component(App)]
-pub fn app() -> Html {
-    html! {
-        <main>
-            <h1>{ "SendAs Lens" }</h1>
-            <p>{ format!("Core ready: {} classification rules loaded.", sendas_core::classify::default_rules().len()) }</p>
-        </main>
-    }
-}
+pub mod bridge;
+pub mod chart;
+pub mod components;
+pub mod download;
+pub mod filters;
+pub mod protocol;
+pub mod state;
+pub mod worker;
 
 /// Mounts the app on the page body.
-pub fn start() {
-    yew::Renderer::<App>::new().render();
+pub fn start_app() {
+    yew::Renderer::<components::app::App>::new().render();
 }

@@ -1,3 +1,3 @@
 fn main() {
-    sendas_lens_web::start();
+    sendas_lens_web::start_app();
 }

@@ -1,0 +1,3 @@
+fn main() {
+    sendas_lens_web::worker::start();
+}

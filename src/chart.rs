@@ -1,0 +1,103 @@
+//! Scale and layout maths for the SVG charts: pure functions, tested natively.
+
+use sendas_core::model::SendClass;
+use sendas_core::report::ClassCounts;
+
+/// The smallest "nice" number (1, 2 or 5 × 10ⁿ) at or above `value`; at least 1.
+pub fn nice_ceiling(value: u64) -> u64 {
+    if value <= 1 {
+        return 1;
+    }
+    let mut magnitude = 1u64;
+    while magnitude.saturating_mul(10) <= value {
+        magnitude *= 10;
+    }
+    for step in [1, 2, 5, 10] {
+        let candidate = step * magnitude;
+        if candidate >= value {
+            return candidate;
+        }
+    }
+    10 * magnitude
+}
+
+/// Evenly spaced tick values from 0 to `nice_ceiling(max)`, about `count` of them.
+pub fn ticks(max: u64, count: u64) -> Vec<u64> {
+    let top = nice_ceiling(max);
+    let step = nice_ceiling((top / count.max(1)).max(1));
+    (0..=top / step).map(|i| i * step).collect()
+}
+
+/// Maps `value` in `0..=domain_max` onto `0..=length`.
+pub fn scale(value: u64, domain_max: u64, length: f64) -> f64 {
+    if domain_max == 0 {
+        0.0
+    } else {
+        value as f64 / domain_max as f64 * length
+    }
+}
+
+/// A stacked bar's segments: `(class, offset, count)` for each non-zero class, in class order.
+pub fn stack(counts: &ClassCounts) -> Vec<(SendClass, u64, u64)> {
+    let mut offset = 0;
+    let mut segments = Vec::new();
+    for class in SendClass::ALL {
+        let n = counts.get(class);
+        if n > 0 {
+            segments.push((class, offset, n));
+            offset += n;
+        }
+    }
+    segments
+}
+
+/// Shortens a label to `max` characters with an ellipsis.
+pub fn truncate(label: &str, max: usize) -> String {
+    if label.chars().count() <= max {
+        label.to_owned()
+    } else {
+        let kept: String = label.chars().take(max.saturating_sub(1)).collect();
+        format!("{kept}…")
+    }
+}
+
+/// The class with the most sends (ties: the earlier in class order).
+pub fn dominant(counts: &ClassCounts) -> SendClass {
+    SendClass::ALL
+        .into_iter()
+        .max_by_key(|c| (counts.get(*c), std::cmp::Reverse(c.index())))
+        .unwrap_or(SendClass::Unknown)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nice_numbers() {
+        assert_eq!(nice_ceiling(0), 1);
+        assert_eq!(nice_ceiling(7), 10);
+        assert_eq!(nice_ceiling(12), 20);
+        assert_eq!(nice_ceiling(20), 20);
+        assert_eq!(nice_ceiling(41), 50);
+        assert_eq!(nice_ceiling(501), 1000);
+        assert_eq!(ticks(84, 4), vec![0, 20, 40, 60, 80, 100]);
+        assert_eq!(ticks(3, 4), vec![0, 1, 2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn scaling_and_stacking() {
+        assert_eq!(scale(5, 10, 200.0), 100.0);
+        assert_eq!(scale(5, 0, 200.0), 0.0);
+        let counts = ClassCounts { connector: 3, owner: 2, ..Default::default() };
+        assert_eq!(stack(&counts), vec![(SendClass::Connector, 0, 3), (SendClass::Owner, 3, 2)]);
+        assert_eq!(dominant(&counts), SendClass::Connector);
+        assert_eq!(dominant(&ClassCounts::default()), SendClass::Connector);
+    }
+
+    #[test]
+    fn labels_are_shortened() {
+        assert_eq!(truncate("abcdef", 4), "abc…");
+        assert_eq!(truncate("abc", 4), "abc");
+    }
+}

@@ -1,0 +1,246 @@
+//! The page: wires the worker, the reducer and the components.
+
+use std::rc::Rc;
+
+use sendas_core::model::SendClass;
+use sendas_core::report::{events_csv, EventLine, SendReport};
+use web_sys::File;
+use yew::prelude::*;
+
+use super::attribution_chart::AttributionChart;
+use super::class_legend::ClassLegend;
+use super::connectors_table::ConnectorsTable;
+use super::delay_chart::DelayChart;
+use super::detail_panel::DetailPanel;
+use super::drop_zone::DropZone;
+use super::events_table::EventsTable;
+use super::filters_bar::FiltersBar;
+use super::findings_list::FindingsList;
+use super::headline::Headline;
+use super::matrix_chart::MatrixChart;
+use super::progress_bar::ProgressBar;
+use super::rejected_list::RejectedList;
+use super::timeline_chart::TimelineChart;
+use crate::bridge::{AnalysisWorker, Request};
+use crate::download::save_text;
+use crate::filters::Filters;
+use crate::protocol::FromWorker;
+use crate::state::{visible_rows, Action, AppState, Phase, Rows};
+use crate::worker::SAMPLE_LEN;
+
+fn location_hash() -> String {
+    web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default()
+}
+
+/// Keeps the filter in the URL fragment without adding history entries.
+fn write_fragment(fragment: &str) {
+    let Some(window) = web_sys::window() else { return };
+    let location = window.location();
+    let url = if fragment.is_empty() {
+        format!("{}{}", location.pathname().unwrap_or_default(), location.search().unwrap_or_default())
+    } else {
+        format!("#{fragment}")
+    };
+    if let Ok(history) = window.history() {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+    }
+}
+
+#[function_component(App)]
+pub fn app() -> Html {
+    let state = use_reducer(|| AppState { filters: Filters::from_fragment(&location_hash()), ..AppState::default() });
+    let worker = use_mut_ref(|| None::<AnalysisWorker>);
+
+    let on_reply = {
+        let dispatch = state.dispatcher();
+        Callback::from(move |reply: FromWorker| match reply {
+            FromWorker::Ready => {}
+            FromWorker::Progress { file, bytes, total, rows } => dispatch.dispatch(Action::Progress { file, bytes, total, rows }),
+            FromWorker::Done(payload) => dispatch.dispatch(Action::Loaded(Rc::new(*payload))),
+            FromWorker::Failed { message } => dispatch.dispatch(Action::Failed(message)),
+        })
+    };
+    let start = {
+        let (worker, dispatch) = (worker.clone(), state.dispatcher());
+        Rc::new(move |request: Request, label: String, total: u64| {
+            // A new worker for every run: the old one (and any run still in it) is terminated.
+            let spawned = AnalysisWorker::spawn(on_reply.clone());
+            match spawned {
+                Ok(w) => {
+                    w.send(request);
+                    *worker.borrow_mut() = Some(w);
+                    dispatch.dispatch(Action::Started { label, total });
+                }
+                Err(_) => dispatch.dispatch(Action::Failed("the analysis worker could not be started".into())),
+            }
+        })
+    };
+    let on_files = {
+        let start = start.clone();
+        Callback::from(move |files: Vec<File>| {
+            let total = files.iter().map(|f| f.size() as u64).sum();
+            let label = if files.len() == 1 { files[0].name() } else { format!("{} files", files.len()) };
+            start(Request::Files(files), label, total);
+        })
+    };
+    let on_sample = {
+        let start = start.clone();
+        Callback::from(move |()| start(Request::Sample, "the sample".into(), SAMPLE_LEN))
+    };
+    let on_cancel = {
+        let (worker, dispatch) = (worker.clone(), state.dispatcher());
+        Callback::from(move |()| {
+            worker.borrow_mut().take();
+            dispatch.dispatch(Action::Cancelled);
+        })
+    };
+
+    {
+        let fragment = state.filters.to_fragment();
+        use_effect_with(fragment, |fragment| write_fragment(fragment));
+    }
+
+    let rows = use_memo((state.data.clone(), state.filters.clone(), state.sort), |(data, filters, sort)| {
+        Rows(Rc::new(data.as_ref().map(|d| visible_rows(&d.0.sends, filters, *sort)).unwrap_or_default()))
+    });
+    let report = use_memo((state.data.clone(), (*rows).clone()), |(data, rows)| {
+        let mut report = SendReport::default();
+        if let Some(d) = data {
+            for &i in rows.0.iter() {
+                report.add(&d.0.sends[i]);
+            }
+        }
+        Rc::new(report)
+    });
+
+    let dispatch = state.dispatcher();
+    let set_filters = {
+        let dispatch = dispatch.clone();
+        Callback::from(move |f: Filters| dispatch.dispatch(Action::SetFilters(f)))
+    };
+    let filters = state.filters.clone();
+    let narrow = move |edit: Box<dyn Fn(&mut Filters)>| {
+        let mut next = filters.clone();
+        edit(&mut next);
+        next
+    };
+    let narrow = Rc::new(narrow);
+
+    let body = match &state.data {
+        None => html! {},
+        Some(data) => {
+            let payload = &data.0;
+            let summary = &payload.summary;
+            let on_toggle_class = {
+                let (narrow, set) = (narrow.clone(), set_filters.clone());
+                Callback::from(move |class: SendClass| {
+                    set.emit(narrow(Box::new(move |f: &mut Filters| {
+                        f.classes = if f.classes == [class] { Vec::new() } else { vec![class] };
+                    })))
+                })
+            };
+            let on_actor = {
+                let (narrow, set) = (narrow.clone(), set_filters.clone());
+                Callback::from(move |actor: String| set.emit(narrow(Box::new(move |f: &mut Filters| f.actor = Some(actor.clone())))))
+            };
+            let on_cell = {
+                let (narrow, set) = (narrow.clone(), set_filters.clone());
+                Callback::from(move |(actor, mailbox): (String, String)| {
+                    set.emit(narrow(Box::new(move |f: &mut Filters| {
+                        f.actor = Some(actor.clone());
+                        f.mailbox = Some(mailbox.clone());
+                    })))
+                })
+            };
+            let on_mailbox = {
+                let (narrow, set) = (narrow.clone(), set_filters.clone());
+                Callback::from(move |mailbox: String| {
+                    set.emit(narrow(Box::new(move |f: &mut Filters| {
+                        f.mailbox = Some(mailbox.clone());
+                        f.classes = vec![SendClass::Connector];
+                    })))
+                })
+            };
+            let download_report = {
+                let summary = summary.clone();
+                Callback::from(move |_| {
+                    if let Ok(text) = serde_json::to_string_pretty(&summary) {
+                        let _ = save_text("sendas-lens-report.json", "application/json", &text);
+                    }
+                })
+            };
+            let download_csv = {
+                let (data, rows) = (data.clone(), (*rows).clone());
+                Callback::from(move |_| {
+                    let p = &data.0;
+                    let lines: Vec<EventLine> = rows
+                        .0
+                        .iter()
+                        .map(|&i| {
+                            let e = &p.sends[i];
+                            EventLine::new(e, p.source_names.get(e.event.source.file as usize).map_or("", String::as_str))
+                        })
+                        .collect();
+                    let _ = save_text("sendas-lens-events.csv", "text/csv", &events_csv(&lines));
+                })
+            };
+            let noise = state.filters.noise_count(&payload.sends);
+            let selected = state.selected.and_then(|i| payload.sends.get(i).cloned());
+            html! {
+                <>
+                    <FindingsList findings={summary.findings.clone()} on_show={dispatch.to_callback().reform(Action::ApplyFinding)} />
+                    <Headline summary={summary.clone()} rejected_open={state.show_rejected}
+                        on_rejected={dispatch.to_callback().reform(|()| Action::ToggleRejected)} />
+                    if state.show_rejected {
+                        <RejectedList errors={summary.errors.clone()} total={summary.rejected} />
+                    }
+                    <ClassLegend counts={summary.by_class} selected={state.filters.classes.clone()} on_toggle={on_toggle_class} />
+                    <FiltersBar filters={state.filters.clone()} noise_count={noise} shown={rows.0.len()}
+                        total={payload.sends.len()} on_change={set_filters.clone()} />
+                    <div class="exports">
+                        <button type="button" class="button" data-testid="download-report" onclick={download_report}>{ "Download report (JSON)" }</button>
+                        <button type="button" class="button" data-testid="download-csv" onclick={download_csv}>{ "Download shown events (CSV)" }</button>
+                    </div>
+                    <div class="charts">
+                        <AttributionChart rows={report.actors()} {on_actor} />
+                        <MatrixChart cells={report.matrix()} {on_cell} />
+                        <ConnectorsTable rows={report.connectors()} {on_mailbox} />
+                        <TimelineChart timeline={report.timeline()} />
+                        <DelayChart bins={summary.delay_bins.clone()} delays={summary.delays.clone()}
+                            note={summary.delay_note.clone()} workload={state.filters.workload.clone()} />
+                    </div>
+                    <div class={classes!("table-area", selected.is_some().then_some("with-detail"))}>
+                        <EventsTable data={data.clone()} rows={(*rows).clone()} sort={state.sort} selected={state.selected}
+                            on_sort={dispatch.to_callback().reform(Action::SortBy)} on_select={dispatch.to_callback().reform(Action::Select)} />
+                        if let Some(send) = selected {
+                            <DetailPanel source_name={payload.source_names.get(send.event.source.file as usize).cloned().unwrap_or_default()}
+                                send={send} on_close={dispatch.to_callback().reform(|()| Action::Select(None))} />
+                        }
+                    </div>
+                </>
+            }
+        }
+    };
+
+    html! {
+        <>
+            <header class="top">
+                <h1>{ "SendAs Lens" }</h1>
+                <p class="tagline">{ "Who really sent as whom in your Microsoft 365 audit log, and how late the log is. Everything stays in this tab." }</p>
+            </header>
+            <main>
+                <DropZone on_files={on_files} on_sample={on_sample} compact={state.data.is_some()} />
+                { match &state.phase {
+                    Phase::Reading { file, bytes, total, rows } => html! {
+                        <ProgressBar file={file.clone()} bytes={*bytes} total={*total} rows={*rows} on_cancel={on_cancel} />
+                    },
+                    Phase::Failed(message) => html! {
+                        <p class="error" role="alert" data-testid="error">{ message }</p>
+                    },
+                    Phase::Idle => html! {},
+                } }
+                { body }
+            </main>
+        </>
+    }
+}

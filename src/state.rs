@@ -1,0 +1,299 @@
+//! The app's state and its one reducer: every change is an [`Action`].
+//!
+//! Plain data and a pure `reduce`, so the logic is tested natively (see the tests below);
+//! components only dispatch actions and render.
+
+use std::rc::Rc;
+
+use sendas_core::report::{ClassifiedEvent, Delay, FindingFilter};
+use yew::Reducible;
+
+use crate::filters::Filters;
+use crate::protocol::Payload;
+
+/// An analysis result, compared by identity (it can hold a million sends).
+#[derive(Clone, Debug)]
+pub struct Data(pub Rc<Payload>);
+
+impl PartialEq for Data {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// Table rows (indices into the sends), compared by identity: a million-row list is not
+/// compared element by element on every render.
+#[derive(Clone, Debug, Default)]
+pub struct Rows(pub Rc<Vec<usize>>);
+
+impl PartialEq for Rows {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// Where reading stands.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Phase {
+    /// Nothing loaded, or the last load finished.
+    Idle,
+    /// The worker is reading.
+    Reading {
+        /// What is being read.
+        file: String,
+        /// Bytes read.
+        bytes: u64,
+        /// Bytes in all.
+        total: u64,
+        /// Records read.
+        rows: u64,
+    },
+    /// The last load failed.
+    Failed(String),
+}
+
+/// Table columns that sort.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Column {
+    /// Event time.
+    Time,
+    /// Operation.
+    Operation,
+    /// Class.
+    Class,
+    /// Actor.
+    Actor,
+    /// Mailbox.
+    Mailbox,
+    /// Delay.
+    Delay,
+}
+
+/// Table order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sort {
+    /// Column sorted on.
+    pub column: Column,
+    /// Largest first.
+    pub descending: bool,
+}
+
+impl Default for Sort {
+    fn default() -> Self {
+        Self { column: Column::Time, descending: false }
+    }
+}
+
+/// Everything the page shows.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct AppState {
+    /// Reading progress.
+    pub phase: Phase,
+    /// The loaded analysis.
+    pub data: Option<Data>,
+    /// The view's filter.
+    pub filters: Filters,
+    /// The send whose details are open (index into `sends`).
+    pub selected: Option<usize>,
+    /// Table order.
+    pub sort: Sort,
+    /// Rejected rows listed.
+    pub show_rejected: bool,
+}
+
+impl Default for Phase {
+    fn default() -> Self {
+        Phase::Idle
+    }
+}
+
+/// Every change to the state.
+#[derive(Clone, Debug)]
+pub enum Action {
+    /// A load started.
+    Started {
+        /// What is being read.
+        label: String,
+        /// Bytes to read.
+        total: u64,
+    },
+    /// The worker reports progress.
+    Progress {
+        /// File being read.
+        file: String,
+        /// Bytes read.
+        bytes: u64,
+        /// Bytes in all.
+        total: u64,
+        /// Records read.
+        rows: u64,
+    },
+    /// The worker finished.
+    Loaded(Rc<Payload>),
+    /// The load failed.
+    Failed(String),
+    /// The user cancelled the load.
+    Cancelled,
+    /// Replace the filter.
+    SetFilters(Filters),
+    /// Show what a finding is about.
+    ApplyFinding(FindingFilter),
+    /// Open or close a send's details.
+    Select(Option<usize>),
+    /// Sort the table on a column (again: reverse).
+    SortBy(Column),
+    /// Show or hide the rejected rows.
+    ToggleRejected,
+}
+
+impl Reducible for AppState {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let mut next = (*self).clone();
+        match action {
+            Action::Started { label, total } => {
+                next.phase = Phase::Reading { file: label, bytes: 0, total, rows: 0 };
+            }
+            Action::Progress { file, bytes, total, rows } => {
+                // A late message from a cancelled run must not resurrect the progress bar.
+                if matches!(next.phase, Phase::Reading { .. }) {
+                    next.phase = Phase::Reading { file, bytes, total, rows };
+                }
+            }
+            Action::Loaded(payload) => {
+                next.phase = Phase::Idle;
+                next.data = Some(Data(payload));
+                next.selected = None;
+                next.show_rejected = false;
+            }
+            Action::Failed(message) => next.phase = Phase::Failed(message),
+            Action::Cancelled => next.phase = Phase::Idle,
+            Action::SetFilters(filters) => {
+                next.filters = filters;
+                next.selected = None;
+            }
+            Action::ApplyFinding(finding) => {
+                let mut filters = Filters {
+                    include_send: self.filters.include_send,
+                    ..Filters::default()
+                };
+                if let Some(class) = finding.class {
+                    filters.classes = vec![class];
+                    // Owners mostly appear through ordinary sends.
+                    filters.include_send |= class == sendas_core::model::SendClass::Owner;
+                }
+                filters.mailbox = finding.mailbox;
+                filters.workload = finding.workload;
+                next.filters = filters;
+                next.selected = None;
+            }
+            Action::Select(index) => next.selected = index,
+            Action::SortBy(column) => {
+                next.sort = if self.sort.column == column {
+                    Sort { column, descending: !self.sort.descending }
+                } else {
+                    Sort { column, descending: false }
+                };
+            }
+            Action::ToggleRejected => next.show_rejected = !self.show_rejected,
+        }
+        Rc::new(next)
+    }
+}
+
+fn delay_key(e: &ClassifiedEvent) -> i64 {
+    match e.delay {
+        Some(Delay::Measured { seconds }) => seconds,
+        Some(Delay::Bounded { min_seconds, .. }) => min_seconds,
+        None => i64::MIN,
+    }
+}
+
+/// Indices of the sends that pass the filter, in table order.
+pub fn visible_rows(sends: &[ClassifiedEvent], filters: &Filters, sort: Sort) -> Vec<usize> {
+    let mut rows: Vec<usize> = (0..sends.len()).filter(|&i| filters.matches(&sends[i])).collect();
+    let key = |i: &usize| &sends[*i];
+    rows.sort_by(|a, b| {
+        let (x, y) = (key(a), key(b));
+        let order = match sort.column {
+            Column::Time => x.event.time.cmp(&y.event.time),
+            Column::Operation => x.event.operation.cmp(&y.event.operation),
+            Column::Class => x.classification.class.cmp(&y.classification.class),
+            Column::Actor => x.actor_label().cmp(y.actor_label()),
+            Column::Mailbox => x.mailbox_label().cmp(y.mailbox_label()),
+            Column::Delay => delay_key(x).cmp(&delay_key(y)),
+        };
+        let order = if sort.descending { order.reverse() } else { order };
+        order.then(a.cmp(b))
+    });
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sendas_core::model::SendClass;
+    use sendas_core::{Analysis, SourceMeta};
+
+    fn sample_payload() -> Rc<Payload> {
+        let mut analysis = Analysis::default();
+        let meta = SourceMeta { name: "sample".into(), exported_at: None };
+        analysis.read_source(meta, crate::worker::SAMPLE).unwrap();
+        let result = analysis.finish();
+        Rc::new(Payload { summary: result.summary, sends: result.sends, source_names: result.source_names })
+    }
+
+    fn reduce(state: AppState, action: Action) -> AppState {
+        (*Rc::new(state).reduce(action)).clone()
+    }
+
+    #[test]
+    fn a_load_goes_from_progress_to_data() {
+        let s = reduce(AppState::default(), Action::Started { label: "a.csv".into(), total: 10 });
+        assert!(matches!(s.phase, Phase::Reading { total: 10, .. }));
+        let s = reduce(s, Action::Progress { file: "a.csv".into(), bytes: 5, total: 10, rows: 3 });
+        assert_eq!(s.phase, Phase::Reading { file: "a.csv".into(), bytes: 5, total: 10, rows: 3 });
+        let s = reduce(s, Action::Loaded(sample_payload()));
+        assert_eq!(s.phase, Phase::Idle);
+        assert!(s.data.is_some());
+    }
+
+    #[test]
+    fn progress_after_cancel_is_ignored() {
+        let s = reduce(AppState::default(), Action::Started { label: "a".into(), total: 10 });
+        let s = reduce(s, Action::Cancelled);
+        let s = reduce(s, Action::Progress { file: "a".into(), bytes: 9, total: 10, rows: 1 });
+        assert_eq!(s.phase, Phase::Idle);
+    }
+
+    #[test]
+    fn findings_become_filters_and_sorting_toggles() {
+        let s = reduce(
+            AppState::default(),
+            Action::ApplyFinding(FindingFilter { class: Some(SendClass::Connector), mailbox: Some("m".into()), workload: None }),
+        );
+        assert_eq!(s.filters.classes, vec![SendClass::Connector]);
+        assert_eq!(s.filters.mailbox.as_deref(), Some("m"));
+        let s = reduce(s, Action::SortBy(Column::Time));
+        assert!(s.sort.descending);
+        let s = reduce(s, Action::SortBy(Column::Actor));
+        assert_eq!(s.sort, Sort { column: Column::Actor, descending: false });
+    }
+
+    #[test]
+    fn visible_rows_filter_and_sort() {
+        let payload = sample_payload();
+        let sends = &payload.sends;
+        let all = visible_rows(sends, &Filters::default(), Sort::default());
+        // Default view: SendAs and SendOnBehalf only.
+        assert_eq!(all.len(), sends.iter().filter(|e| e.event.operation != "Send").count());
+        assert!(all.windows(2).all(|w| sends[w[0]].event.time <= sends[w[1]].event.time));
+        let quiet = Filters { hide_noise: true, ..Filters::default() };
+        let shown = visible_rows(sends, &quiet, Sort::default());
+        assert_eq!(shown.len() + quiet.noise_count(sends), all.len());
+        assert!(shown.iter().all(|&i| !crate::filters::NOISE.contains(&sends[i].classification.class)));
+        let by_delay = visible_rows(sends, &Filters::default(), Sort { column: Column::Delay, descending: true });
+        assert!(by_delay.windows(2).all(|w| delay_key(&sends[w[0]]) >= delay_key(&sends[w[1]])));
+    }
+}

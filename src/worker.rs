@@ -1,0 +1,138 @@
+//! The analysis worker: reads files slice by slice with `FileReaderSync` and runs the core.
+//!
+//! It runs in its own thread, so the page keeps scrolling and the Cancel button keeps
+//! working; cancelling terminates the worker outright.
+
+use chrono::{DateTime, Utc};
+use js_sys::{Array, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use web_sys::{DedicatedWorkerGlobalScope, File, FileReaderSync, MessageEvent};
+
+use sendas_core::report::ExportTimeOrigin;
+use sendas_core::{Analysis, ReadError, SourceMeta};
+
+use crate::protocol::{FromWorker, Payload, SLICE_BYTES};
+
+/// The built-in sample: the field report's week (see `tests/fixtures/make_fixtures.py`).
+pub const SAMPLE: &[u8] = include_bytes!("sample/field-report.jsonl");
+/// The sample's size, for the progress bar (a constant, so the page's bundle does not carry
+/// the sample itself: only the worker's does).
+pub const SAMPLE_LEN: u64 = SAMPLE.len() as u64;
+/// The sample's file name, as reports show it.
+pub const SAMPLE_NAME: &str = "sample-field-report.jsonl";
+
+fn post(scope: &DedicatedWorkerGlobalScope, message: &FromWorker) {
+    if let Ok(text) = serde_json::to_string(message) {
+        // Posting only fails for uncloneable values; a string always clones.
+        let _ = scope.post_message(&JsValue::from_str(&text));
+    }
+}
+
+/// Worker entry point: answers requests until terminated.
+pub fn start() {
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    let replies = scope.clone();
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        let data = event.data();
+        let kind = Reflect::get(&data, &"kind".into()).ok().and_then(|k| k.as_string());
+        let outcome = match kind.as_deref() {
+            Some("sample") => analyse_sample(&replies),
+            Some("analyse") => {
+                let files: Array = Reflect::get(&data, &"files".into()).map(JsCast::unchecked_into).unwrap_or_default();
+                analyse_files(&replies, files.iter().filter_map(|f| f.dyn_into::<File>().ok()).collect())
+            }
+            _ => return,
+        };
+        post(&replies, &outcome);
+    });
+    scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    post(&scope, &FromWorker::Ready);
+}
+
+fn finish(analysis: Analysis) -> FromWorker {
+    let result = analysis.finish();
+    FromWorker::Done(Box::new(Payload {
+        summary: result.summary,
+        sends: result.sends,
+        source_names: result.source_names,
+    }))
+}
+
+fn analyse_sample(scope: &DedicatedWorkerGlobalScope) -> FromWorker {
+    let mut analysis = Analysis::default();
+    let total = SAMPLE.len() as u64;
+    let meta = SourceMeta { name: SAMPLE_NAME.into(), exported_at: None };
+    let chunks = SAMPLE.chunks(SLICE_BYTES as usize).map(Ok::<_, String>);
+    let outcome = analysis.read_source_chunks(meta, chunks, |stats| {
+        post(scope, &FromWorker::Progress { file: SAMPLE_NAME.into(), bytes: stats.bytes, total, rows: stats.rows_read })
+    });
+    match outcome {
+        Ok(_) => finish(analysis),
+        Err(_) => FromWorker::Failed { message: "the built-in sample could not be read".into() },
+    }
+}
+
+fn analyse_files(scope: &DedicatedWorkerGlobalScope, files: Vec<File>) -> FromWorker {
+    let reader = match FileReaderSync::new() {
+        Ok(reader) => reader,
+        Err(_) => return FromWorker::Failed { message: "this browser cannot read files in a worker".into() },
+    };
+    let total: u64 = files.iter().map(|f| f.size() as u64).sum();
+    let mut done_bytes = 0u64;
+    let mut done_rows = 0u64;
+    let mut analysis = Analysis::default();
+    let mut readable = 0;
+    for file in &files {
+        let name = file.name();
+        let size = file.size();
+        let exported_at = DateTime::<Utc>::from_timestamp_millis(file.last_modified() as i64)
+            .map(|t| (t, ExportTimeOrigin::FileModified));
+        let mut offset = 0.0;
+        let chunks = std::iter::from_fn(|| {
+            if offset >= size {
+                return None;
+            }
+            let end = (offset + SLICE_BYTES).min(size);
+            let slice = file.slice_with_f64_and_f64(offset, end);
+            offset = end;
+            let bytes = slice
+                .and_then(|blob| reader.read_as_array_buffer(&blob))
+                .map(|buffer| Uint8Array::new(&buffer).to_vec())
+                .map_err(|e| e.as_string().unwrap_or_else(|| "the browser refused to read it".into()));
+            Some(bytes)
+        });
+        let meta = SourceMeta { name: name.clone(), exported_at };
+        let mut file_rows = 0;
+        let outcome = analysis.read_source_chunks(meta, chunks, |stats| {
+            file_rows = stats.rows_read;
+            post(scope, &FromWorker::Progress {
+                file: name.clone(),
+                bytes: done_bytes + stats.bytes,
+                total,
+                rows: done_rows + stats.rows_read,
+            });
+        });
+        done_bytes += size as u64;
+        done_rows += file_rows;
+        match outcome {
+            Ok(_) => readable += 1,
+            // The summary lists the file with its error; the others are still analysed.
+            Err(ReadError::Fatal(_)) => {}
+            Err(ReadError::Read(message)) => {
+                return FromWorker::Failed { message: format!("{name}: could not be read: {message}") };
+            }
+        }
+    }
+    if readable == 0 {
+        let result = analysis.finish();
+        let reasons: Vec<String> = result
+            .summary
+            .sources
+            .iter()
+            .map(|s| format!("{}: {}", s.name, s.error.as_deref().unwrap_or("no records")))
+            .collect();
+        return FromWorker::Failed { message: reasons.join("\n") };
+    }
+    finish(analysis)
+}
