@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
-# Second command: every test. Native tests of the core, the CLI and the app's pure code,
-# then the Wasm build of the core and the app (the core must compile for the browser).
+# Second command: every test.
+#   1. native: the core, the CLI (golden JSON, exit codes) and the app's pure logic;
+#   2. the core builds for wasm32 (it must run in the browser);
+#   3. the release build of the app (Trunk, offline), as scripts/run.sh serves it;
+#   4. component tests in headless Chromium (wasm-bindgen-test);
+#   5. end-to-end tests of the built app in headless Chromium (playwright-core), checked
+#      against the CLI on the same files.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh test
@@ -10,11 +15,22 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
 echo "== native tests"
-cargo test --workspace --locked 2>&1 | tee "$log"
+cargo test --workspace --locked 2>&1 | tee -a "$log"
 
-echo "== wasm32 build of the core and the app"
-cargo build --locked --target wasm32-unknown-unknown -p sendas-core -p sendas-lens-web
+echo "== the core builds for wasm32"
+cargo build --locked --target wasm32-unknown-unknown -p sendas-core
 
-# One closing line over every test binary (cargo prints one result line per binary).
-sum() { grep -Eo "[0-9]+ $1" "$log" | awk '{ n += $1 } END { print n + 0 }'; }
-echo "tests: $(sum passed) passed, $(sum failed) failed"
+echo "== release build of the app"
+trunk build --release --offline
+echo "dist/ gzipped: $(for f in dist/*; do gzip -9c "$f" | wc -c; done | awk '{ n += $1 } END { printf "%.0f KB", n / 1024 }')"
+
+echo "== component tests in Chromium"
+CHROMEDRIVER=$(command -v chromedriver) WASM_BINDGEN_TEST_TIMEOUT=180 \
+  cargo test --locked --target wasm32-unknown-unknown -p sendas-lens-web --test browser 2>&1 | tee -a "$log"
+
+echo "== end-to-end tests in Chromium"
+SENDAS_LENS_BIN="$PWD/target/debug/sendas-lens" node --test tests/e2e/ 2>&1 | tee -a "$log"
+
+# One closing line over every runner: cargo's "N passed; N failed" and node's "# pass N".
+sum() { grep -Eo "($1) [0-9]+|[0-9]+ ($1)" "$log" | grep -Eo '[0-9]+' | awk '{ n += $1 } END { print n + 0 }'; }
+echo "tests: $(sum 'passed|# pass') passed, $(sum 'failed|# fail') failed"

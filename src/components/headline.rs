@@ -34,6 +34,21 @@ pub fn headline(props: &HeadlineProps) -> Html {
         Callback::from(move |_| cb.emit(()))
     };
     html! {
+        <>
+        <p class="sources" data-testid="sources">
+            { "Loaded: " }
+            { for s.sources.iter().enumerate().map(|(i, src)| html! {
+                <>
+                    if i > 0 { { "; " } }
+                    <strong>{ &src.name }</strong>
+                    { match (&src.format, &src.error) {
+                        (_, Some(error)) => format!(" (not read: {error})"),
+                        (Some(format), None) => format!(" ({format}, {} records)", src.rows_read),
+                        (None, None) => String::new(),
+                    } }
+                </>
+            }) }
+        </p>
         <section class="headline" aria-label="Totals">
             { card("rows-read", s.rows_read, "rows read") }
             { card("events", s.events, "events") }
@@ -50,5 +65,6 @@ pub fn headline(props: &HeadlineProps) -> Html {
                 <span class="card-label">{ "connector noise" }</span>
             </div>
         </section>
+        </>
     }
 }

@@ -39,7 +39,8 @@ pub fn matrix_chart(props: &MatrixChartProps) -> Html {
     let actors = top_labels(&props.cells, |c| &c.actor);
     let mailboxes = top_labels(&props.cells, |c| &c.mailbox);
     let max = props.cells.iter().map(|c| c.total).max().unwrap_or(1).max(1);
-    let width = LABEL_W + CELL * mailboxes.len().max(1) as f64 + 10.0;
+    // Room on the right for the last column's slanted label.
+    let width = LABEL_W + CELL * mailboxes.len().max(1) as f64 + 110.0;
     let height = HEAD_H + CELL * actors.len().max(1) as f64 + 10.0;
     let shown: Vec<&MatrixCell> = props
         .cells

@@ -14,7 +14,7 @@ pub struct TimelineChartProps {
 }
 
 const LEFT: f64 = 44.0;
-const PLOT_W: f64 = 640.0;
+const PLOT_W: f64 = 900.0;
 const PLOT_H: f64 = 180.0;
 const TOP: f64 = 10.0;
 

@@ -7,8 +7,9 @@
 use super::EventLine;
 
 /// Columns of the export, in order.
-pub const CSV_COLUMNS: [&str; 11] =
-    ["time", "operation", "class", "actor", "mailbox", "client", "app_id", "delay_seconds", "evidence", "id", "source"];
+pub const CSV_COLUMNS: [&str; 12] = [
+    "time", "operation", "class", "actor", "mailbox", "client", "app_id", "subject", "delay_seconds", "evidence", "id", "source",
+];
 
 /// Makes a cell inert in spreadsheets.
 pub fn neutralise_formula(cell: &str) -> String {
@@ -46,6 +47,7 @@ pub fn events_csv<'a>(lines: impl IntoIterator<Item = &'a EventLine>) -> String 
             l.mailbox.as_deref(),
             l.client.as_deref(),
             l.app_id.as_deref(),
+            l.subject.as_deref(),
             delay.as_deref(),
             Some(&l.evidence.join("; ")),
             l.id.as_deref(),
@@ -76,6 +78,7 @@ mod tests {
             mailbox: Some("ceo@contoso.com".into()),
             client: Some("Client=OWA;Action=ViaProxy".into()),
             app_id: None,
+            subject: Some("=1+1".into()),
             evidence: vec!["rule delegate-mail-client".into()],
             delay_seconds: Some(60),
             delay_bounds_seconds: None,

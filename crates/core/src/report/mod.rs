@@ -512,6 +512,8 @@ pub struct EventLine {
     pub client: Option<String>,
     /// `AppId` (else `ClientAppId`).
     pub app_id: Option<String>,
+    /// The message subject (attacker-controlled text: exports neutralise it).
+    pub subject: Option<String>,
     /// The rule, then each fact that decided the class.
     pub evidence: Vec<String>,
     /// Measured delay, seconds.
@@ -551,6 +553,7 @@ impl EventLine {
                 .app_id
                 .clone()
                 .or_else(|| e.event.client_app_id.clone()),
+            subject: e.event.subject.clone(),
             evidence: e.classification.evidence_lines(),
             delay_seconds,
             delay_bounds_seconds,
