@@ -21,10 +21,26 @@ pub fn nice_ceiling(value: u64) -> u64 {
     10 * magnitude
 }
 
-/// Evenly spaced tick values from 0 to `nice_ceiling(max)`, about `count` of them.
+/// The largest "nice" number (1, 2 or 5 × 10ⁿ) at or below `value`; at least 1.
+pub fn nice_floor(value: u64) -> u64 {
+    let ceiling = nice_ceiling(value);
+    if ceiling == value {
+        return value;
+    }
+    // The nice number just below a nice ceiling: 100 → 50, 50 → 20, 20 → 10.
+    let mut leading = ceiling;
+    while leading >= 10 {
+        leading /= 10;
+    }
+    let below = if leading == 5 { ceiling * 2 / 5 } else { ceiling / 2 };
+    below.max(1)
+}
+
+/// Evenly spaced tick values from 0 to `nice_ceiling(max)`, at least `count` intervals when
+/// the range allows, on a nice step.
 pub fn ticks(max: u64, count: u64) -> Vec<u64> {
     let top = nice_ceiling(max);
-    let step = nice_ceiling((top / count.max(1)).max(1));
+    let step = nice_floor((top / count.max(1)).max(1));
     (0..=top / step).map(|i| i * step).collect()
 }
 
@@ -83,6 +99,11 @@ mod tests {
         assert_eq!(nice_ceiling(501), 1000);
         assert_eq!(ticks(84, 4), vec![0, 20, 40, 60, 80, 100]);
         assert_eq!(ticks(3, 4), vec![0, 1, 2, 3, 4, 5]);
+        assert_eq!(ticks(60, 4), vec![0, 20, 40, 60, 80, 100]);
+        assert_eq!(nice_floor(25), 20);
+        assert_eq!(nice_floor(7), 5);
+        assert_eq!(nice_floor(3), 2);
+        assert_eq!(nice_floor(1), 1);
     }
 
     #[test]

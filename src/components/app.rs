@@ -196,7 +196,8 @@ pub fn app() -> Html {
                     }
                     <ClassLegend counts={summary.by_class} selected={state.filters.classes.clone()} on_toggle={on_toggle_class} />
                     <FiltersBar filters={state.filters.clone()} noise_count={noise} shown={rows.0.len()}
-                        total={payload.sends.len()} on_change={set_filters.clone()} />
+                        total={payload.sends.len()} workloads={summary.by_workload.keys().cloned().collect::<Vec<_>>()}
+                        on_change={set_filters.clone()} />
                     <div class="exports">
                         <button type="button" class="button" data-testid="download-report" onclick={download_report}>{ "Download report (JSON)" }</button>
                         <button type="button" class="button" data-testid="download-csv" onclick={download_csv}>{ "Download shown events (CSV)" }</button>

@@ -1,7 +1,7 @@
 //! The filter controls. Every change replaces the whole [`Filters`] value.
 
 use chrono::NaiveDate;
-use web_sys::HtmlInputElement;
+use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use crate::filters::Filters;
@@ -16,6 +16,8 @@ pub struct FiltersBarProps {
     pub shown: usize,
     /// Sends in all.
     pub total: usize,
+    /// Workloads in the data, for the workload choice.
+    pub workloads: Vec<String>,
     /// Replace the filter.
     pub on_change: Callback<Filters>,
 }
@@ -66,6 +68,14 @@ pub fn filters_bar(props: &FiltersBarProps) -> Html {
             None => html! {},
         }
     };
+    let on_workload = {
+        let (filters, on_change) = (f.clone(), props.on_change.clone());
+        Callback::from(move |e: Event| {
+            let select: HtmlSelectElement = e.target_unchecked_into();
+            let value = select.value();
+            on_change.emit(Filters { workload: (!value.is_empty()).then_some(value), ..filters.clone() });
+        })
+    };
     let date = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
     html! {
         <section class="filters" aria-label="Filters">
@@ -81,6 +91,15 @@ pub fn filters_bar(props: &FiltersBarProps) -> Html {
                 <span>{ "To" }</span>
                 <input type="date" value={date(f.to)} onchange={update(|f, v| f.to = v.parse().ok())} />
             </label>
+            <label>
+                <span>{ "Workload" }</span>
+                <select onchange={on_workload}>
+                    <option value="" selected={f.workload.is_none()}>{ "All workloads" }</option>
+                    { for props.workloads.iter().map(|w| html! {
+                        <option value={w.clone()} selected={f.workload.as_deref() == Some(w.as_str())}>{ w }</option>
+                    }) }
+                </select>
+            </label>
             <label class="check">
                 <input type="checkbox" checked={f.hide_noise} onchange={toggle(|f, on| f.hide_noise = on)} />
                 <span>{ format!("Hide connector/system noise ({} {})", props.noise_count, if f.hide_noise { "hidden" } else { "events" }) }</span>
@@ -91,7 +110,6 @@ pub fn filters_bar(props: &FiltersBarProps) -> Html {
             </label>
             { chip("Actor", &f.actor, |f| f.actor = None) }
             { chip("Mailbox", &f.mailbox, |f| f.mailbox = None) }
-            { chip("Workload", &f.workload, |f| f.workload = None) }
             <span class="shown" aria-live="polite">{ format!("{} of {} sends shown", props.shown, props.total) }</span>
             if !f.is_default() {
                 <button type="button" class="button" onclick={clear}>{ "Clear filters" }</button>
