@@ -628,17 +628,15 @@ impl Ingestor {
         self.feed_stage(text, sink);
     }
 
+    /// The row-handling context and the stage, borrowed side by side.
+    fn split<'s>(&'s mut self, sink: &'s mut dyn EventSink) -> (RowContext<'s>, &'s mut Stage) {
+        let Self { file, format, stats, hint, notes, fatal, stage, .. } = self;
+        (RowContext { file: *file, format, stats, hint, notes, fatal, sink }, stage)
+    }
+
     fn feed_stage(&mut self, text: &[u8], sink: &mut dyn EventSink) {
-        let mut ctx = RowContext {
-            file: self.file,
-            format: &mut self.format,
-            stats: &mut self.stats,
-            hint: &mut self.hint,
-            notes: &mut self.notes,
-            fatal: &mut self.fatal,
-            sink,
-        };
-        match &mut self.stage {
+        let (mut ctx, stage) = self.split(sink);
+        match stage {
             Stage::Sniffing(_) => unreachable!("feed_stage runs after sniffing"),
             Stage::Csv(stage) => {
                 let CsvStage {
@@ -660,16 +658,8 @@ impl Ingestor {
     }
 
     fn flush(&mut self, sink: &mut dyn EventSink) {
-        let mut ctx = RowContext {
-            file: self.file,
-            format: &mut self.format,
-            stats: &mut self.stats,
-            hint: &mut self.hint,
-            notes: &mut self.notes,
-            fatal: &mut self.fatal,
-            sink,
-        };
-        match &mut self.stage {
+        let (mut ctx, stage) = self.split(sink);
+        match stage {
             Stage::Sniffing(held) => {
                 *ctx.fatal = Some(if held.iter().all(u8::is_ascii_whitespace) {
                     FatalError::Empty

@@ -1,0 +1,63 @@
+// Time from handing a file to the release build in headless Chromium to its rendered result.
+//
+//   node benches/browser-drop.mjs FILE [RUNS]      (build dist/ first: trunk build --release --offline)
+//
+// Prints, per run, seconds from setInputFiles to the charts being drawn, the throughput in
+// MB/s, and the page's JS heap (Chromium's Performance.getMetrics). A benchmark, not a test.
+
+import { createServer } from 'node:http';
+import { readFile, stat } from 'node:fs/promises';
+import { join, dirname, extname, basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const [file, runsArg] = process.argv.slice(2);
+if (!file) {
+  console.error('usage: node benches/browser-drop.mjs FILE [RUNS]');
+  process.exit(2);
+}
+const runs = Number(runsArg || 3);
+const dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
+const MIME = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css' };
+const server = createServer(async (req, res) => {
+  const path = new URL(req.url, 'http://x').pathname.slice(1) || 'index.html';
+  try {
+    res.writeHead(200, { 'content-type': MIME[extname(path)] || 'application/octet-stream' }).end(await readFile(join(dist, path)));
+  } catch {
+    res.writeHead(404).end();
+  }
+});
+await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+const url = `http://127.0.0.1:${server.address().port}/`;
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+});
+const bytes = (await stat(file)).size;
+const name = basename(file);
+const times = [];
+for (let i = 0; i < runs; i++) {
+  const page = await browser.newPage();
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  await page.goto(url);
+  await page.waitForSelector('[data-testid=file-input]');
+  const start = performance.now();
+  await page.setInputFiles('[data-testid=file-input]', file);
+  await page.waitForFunction((n) => document.querySelector('[data-testid=sources]')?.textContent.includes(n), name, { timeout: 600000 });
+  await page.waitForSelector('[data-testid=chart-attribution]');
+  const seconds = (performance.now() - start) / 1000;
+  const metrics = Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
+  times.push(seconds);
+  console.log(
+    `run ${i + 1}: ${seconds.toFixed(2)} s, ${(bytes / 1e6 / seconds).toFixed(0)} MB/s, ` +
+      `page JS heap ${(metrics.JSHeapUsedSize / 1e6).toFixed(0)} MB (total ${(metrics.JSHeapTotalSize / 1e6).toFixed(0)} MB), ` +
+      `rows ${await page.textContent('[data-testid=rows-read]')}`,
+  );
+  await page.close();
+}
+times.sort((a, b) => a - b);
+const median = times[Math.floor(times.length / 2)];
+console.log(`${name}: ${(bytes / 1e6).toFixed(0)} MB, median ${median.toFixed(2)} s, ${(bytes / 1e6 / median).toFixed(0)} MB/s over ${runs} runs`);
+await browser.close();
+server.close();
