@@ -71,9 +71,11 @@ pub fn drop_zone(props: &DropZoneProps) -> Html {
                 { "Purview or compliance-center CSV, Search-UnifiedAuditLog CSV, Management API JSON or NDJSON, Graph audit query JSON, Sentinel OfficeActivity CSV, Search-MailboxAuditLog CSV. Several files at once are merged." }
             </p>
             <div class="drop-actions">
-                <label class="button primary" for="file-input">{ "Choose files…" }</label>
+                // The input stays focusable (Tab, then Enter or Space opens the picker); its label
+                // is the visible button and shows the focus ring.
                 <input id="file-input" class="visually-hidden" type="file" multiple=true
                     accept=".csv,.json,.jsonl,.ndjson,.txt" data-testid="file-input" onchange={on_change} />
+                <label class="button primary" for="file-input">{ "Choose files…" }</label>
                 <button type="button" class="button" data-testid="load-sample" onclick={on_sample}>
                     { "Try the sample" }
                 </button>
