@@ -61,7 +61,9 @@ impl AnalysisWorker {
         let shared = Rc::new(RefCell::new(Shared { ready: false, pending: None }));
         let (state, sender) = (shared.clone(), worker.clone());
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            let Some(text) = event.data().as_string() else { return };
+            let Some(text) = event.data().as_string() else {
+                return;
+            };
             let reply = match serde_json::from_str::<FromWorker>(&text) {
                 Ok(reply) => reply,
                 Err(e) => FromWorker::Failed { message: format!("unreadable reply from the worker: {e}") },

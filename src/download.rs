@@ -13,8 +13,7 @@ pub fn save_text(name: &str, mime: &str, text: &str) -> Result<(), String> {
     let blob = Blob::new_with_str_sequence_and_options(&parts, &options).map_err(|_| fail("blob"))?;
     let url = Url::create_object_url_with_blob(&blob).map_err(|_| fail("object URL"))?;
     let document = web_sys::window().and_then(|w| w.document()).ok_or_else(|| fail("no document"))?;
-    let anchor: HtmlAnchorElement =
-        document.create_element("a").map_err(|_| fail("link"))?.unchecked_into();
+    let anchor: HtmlAnchorElement = document.create_element("a").map_err(|_| fail("link"))?.unchecked_into();
     anchor.set_href(&url);
     anchor.set_download(name);
     anchor.click();

@@ -80,10 +80,7 @@ impl Filters {
 
     /// How many sends the noise toggle hides (or would hide) under the other filters.
     pub fn noise_count(&self, sends: &[ClassifiedEvent]) -> usize {
-        sends
-            .iter()
-            .filter(|e| NOISE.contains(&e.classification.class) && self.matches_except_noise(e))
-            .count()
+        sends.iter().filter(|e| NOISE.contains(&e.classification.class) && self.matches_except_noise(e)).count()
     }
 
     /// True when nothing is filtered beyond the defaults.
@@ -122,7 +119,9 @@ impl Filters {
     pub fn from_fragment(fragment: &str) -> Self {
         let mut f = Filters::default();
         for part in fragment.trim_start_matches('#').split('&') {
-            let Some((key, value)) = part.split_once('=') else { continue };
+            let Some((key, value)) = part.split_once('=') else {
+                continue;
+            };
             let value = decode(value);
             match key {
                 "class" => {

@@ -174,10 +174,7 @@ impl Reducible for AppState {
                 next.selected = None;
             }
             Action::ApplyFinding(finding) => {
-                let mut filters = Filters {
-                    include_send: self.filters.include_send,
-                    ..Filters::default()
-                };
+                let mut filters = Filters { include_send: self.filters.include_send, ..Filters::default() };
                 if let Some(class) = finding.class {
                     filters.classes = vec![class];
                     // Owners mostly appear through ordinary sends.
@@ -271,7 +268,11 @@ mod tests {
     fn findings_become_filters_and_sorting_toggles() {
         let s = reduce(
             AppState::default(),
-            Action::ApplyFinding(FindingFilter { class: Some(SendClass::Connector), mailbox: Some("m".into()), workload: None }),
+            Action::ApplyFinding(FindingFilter {
+                class: Some(SendClass::Connector),
+                mailbox: Some("m".into()),
+                workload: None,
+            }),
         );
         assert_eq!(s.filters.classes, vec![SendClass::Connector]);
         assert_eq!(s.filters.mailbox.as_deref(), Some("m"));

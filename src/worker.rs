@@ -65,7 +65,10 @@ fn analyse_sample(scope: &DedicatedWorkerGlobalScope) -> FromWorker {
     let meta = SourceMeta { name: SAMPLE_NAME.into(), exported_at: None };
     let chunks = SAMPLE.chunks(SLICE_BYTES as usize).map(Ok::<_, String>);
     let outcome = analysis.read_source_chunks(meta, chunks, |stats| {
-        post(scope, &FromWorker::Progress { file: SAMPLE_NAME.into(), bytes: stats.bytes, total, rows: stats.rows_read })
+        post(
+            scope,
+            &FromWorker::Progress { file: SAMPLE_NAME.into(), bytes: stats.bytes, total, rows: stats.rows_read },
+        )
     });
     match outcome {
         Ok(_) => finish(analysis),
@@ -106,12 +109,15 @@ fn analyse_files(scope: &DedicatedWorkerGlobalScope, files: Vec<File>) -> FromWo
         let mut file_rows = 0;
         let outcome = analysis.read_source_chunks(meta, chunks, |stats| {
             file_rows = stats.rows_read;
-            post(scope, &FromWorker::Progress {
-                file: name.clone(),
-                bytes: done_bytes + stats.bytes,
-                total,
-                rows: done_rows + stats.rows_read,
-            });
+            post(
+                scope,
+                &FromWorker::Progress {
+                    file: name.clone(),
+                    bytes: done_bytes + stats.bytes,
+                    total,
+                    rows: done_rows + stats.rows_read,
+                },
+            );
         });
         done_bytes += size as u64;
         done_rows += file_rows;

@@ -34,7 +34,9 @@ fn location_hash() -> String {
 
 /// Keeps the filter in the URL fragment without adding history entries.
 fn write_fragment(fragment: &str) {
-    let Some(window) = web_sys::window() else { return };
+    let Some(window) = web_sys::window() else {
+        return;
+    };
     let location = window.location();
     let url = if fragment.is_empty() {
         format!("{}{}", location.pathname().unwrap_or_default(), location.search().unwrap_or_default())
@@ -55,7 +57,9 @@ pub fn app() -> Html {
         let dispatch = state.dispatcher();
         Callback::from(move |reply: FromWorker| match reply {
             FromWorker::Ready => {}
-            FromWorker::Progress { file, bytes, total, rows } => dispatch.dispatch(Action::Progress { file, bytes, total, rows }),
+            FromWorker::Progress { file, bytes, total, rows } => {
+                dispatch.dispatch(Action::Progress { file, bytes, total, rows })
+            }
             FromWorker::Done(payload) => dispatch.dispatch(Action::Loaded(Rc::new(*payload))),
             FromWorker::Failed { message } => dispatch.dispatch(Action::Failed(message)),
         })
@@ -141,7 +145,9 @@ pub fn app() -> Html {
             };
             let on_actor = {
                 let (narrow, set) = (narrow.clone(), set_filters.clone());
-                Callback::from(move |actor: String| set.emit(narrow(Box::new(move |f: &mut Filters| f.actor = Some(actor.clone())))))
+                Callback::from(move |actor: String| {
+                    set.emit(narrow(Box::new(move |f: &mut Filters| f.actor = Some(actor.clone()))))
+                })
             };
             let on_cell = {
                 let (narrow, set) = (narrow.clone(), set_filters.clone());
@@ -178,7 +184,10 @@ pub fn app() -> Html {
                         .iter()
                         .map(|&i| {
                             let e = &p.sends[i];
-                            EventLine::new(e, p.source_names.get(e.event.source.file as usize).map_or("", String::as_str))
+                            EventLine::new(
+                                e,
+                                p.source_names.get(e.event.source.file as usize).map_or("", String::as_str),
+                            )
                         })
                         .collect();
                     let _ = save_text("sendas-lens-events.csv", "text/csv", &events_csv(&lines));

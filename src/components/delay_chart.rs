@@ -30,7 +30,14 @@ const KQL: &str = "OfficeActivity\n| where TimeGenerated > ago(7d)\n| extend Ing
 
 fn workload_panel(name: &str, bins: &[DelayBin], d: &DelayStats) -> Html {
     let counts: Vec<u64> = (0..bins.len())
-        .map(|i| d.histogram.get(i).copied().unwrap_or(0).max(d.bounded_at_least.get(i).copied().unwrap_or(0)).max(d.bounded_at_most.get(i).copied().unwrap_or(0)))
+        .map(|i| {
+            d.histogram
+                .get(i)
+                .copied()
+                .unwrap_or(0)
+                .max(d.bounded_at_least.get(i).copied().unwrap_or(0))
+                .max(d.bounded_at_most.get(i).copied().unwrap_or(0))
+        })
         .collect();
     let max = nice_ceiling(counts.iter().copied().max().unwrap_or(0));
     let bin_w = PLOT_W / bins.len().max(1) as f64;

@@ -34,7 +34,9 @@ pub fn detail_panel(props: &DetailPanelProps) -> Html {
         .as_ref()
         .and_then(|name| default_rules().into_iter().find(|r| &r.name == name))
         .map(|r| r.explanation)
-        .unwrap_or_else(|| "No rule matched: the fields the export carries do not decide who sent this, so it is not guessed.".into());
+        .unwrap_or_else(|| {
+            "No rule matched: the fields the export carries do not decide who sent this, so it is not guessed.".into()
+        });
     let on_close = {
         let cb = props.on_close.clone();
         Callback::from(move |_| cb.emit(()))

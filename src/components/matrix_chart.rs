@@ -42,11 +42,8 @@ pub fn matrix_chart(props: &MatrixChartProps) -> Html {
     // Room on the right for the last column's slanted label.
     let width = LABEL_W + CELL * mailboxes.len().max(1) as f64 + 110.0;
     let height = HEAD_H + CELL * actors.len().max(1) as f64 + 10.0;
-    let shown: Vec<&MatrixCell> = props
-        .cells
-        .iter()
-        .filter(|c| actors.contains(&c.actor) && mailboxes.contains(&c.mailbox))
-        .collect();
+    let shown: Vec<&MatrixCell> =
+        props.cells.iter().filter(|c| actors.contains(&c.actor) && mailboxes.contains(&c.mailbox)).collect();
     let present: Vec<SendClass> =
         SendClass::ALL.into_iter().filter(|k| shown.iter().any(|c| dominant(&c.by_class) == *k)).collect();
     html! {

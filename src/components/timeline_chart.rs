@@ -46,8 +46,7 @@ pub fn timeline_chart(props: &TimelineChartProps) -> Html {
         TimeBucket::Hour => "hour",
         TimeBucket::Day => "day",
     };
-    let present: Vec<SendClass> =
-        SendClass::ALL.into_iter().filter(|c| dense.iter().any(|d| d.get(*c) > 0)).collect();
+    let present: Vec<SendClass> = SendClass::ALL.into_iter().filter(|c| dense.iter().any(|d| d.get(*c) > 0)).collect();
     let height = TOP + PLOT_H + 48.0;
     html! {
         <figure class="chart wide" data-testid="chart-timeline">

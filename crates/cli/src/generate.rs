@@ -81,11 +81,7 @@ const PEOPLE: [&str; 8] = [
     "lee.gu@contoso.com",
     "megan.bowen@contoso.com",
 ];
-const SHARED: [&str; 3] = [
-    "ceo@contoso.com",
-    "support@contoso.com",
-    "payroll@contoso.com",
-];
+const SHARED: [&str; 3] = ["ceo@contoso.com", "support@contoso.com", "payroll@contoso.com"];
 const UA: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0";
 
 struct Record {
@@ -100,14 +96,7 @@ struct Record {
     delay: i64,
 }
 
-fn base(
-    rng: &mut Rng,
-    time: DateTime<Utc>,
-    record_type: u32,
-    op: &str,
-    user: &str,
-    workload: &str,
-) -> (String, Value) {
+fn base(rng: &mut Rng, time: DateTime<Utc>, record_type: u32, op: &str, user: &str, workload: &str) -> (String, Value) {
     let id = rng.guid();
     let audit = json!({
         "CreationTime": time.format("%Y-%m-%dT%H:%M:%S").to_string(),
@@ -159,14 +148,7 @@ fn record(rng: &mut Rng, n: u64, start: DateTime<Utc>) -> Record {
     let (record_type, op, workload, mut audit, id);
     if roll < 550 {
         (record_type, workload) = (6, "SharePoint");
-        op = rng
-            .pick(&[
-                "FileAccessed",
-                "FileModified",
-                "FilePreviewed",
-                "FileDownloaded",
-            ])
-            .to_owned();
+        op = rng.pick(&["FileAccessed", "FileModified", "FilePreviewed", "FileDownloaded"]).to_owned();
         (id, audit) = base(rng, time, record_type, &op, &user, workload);
         let file = format!("Quarterly-report-{:04}.docx", rng.below(9999));
         extend(
@@ -281,10 +263,7 @@ fn record(rng: &mut Rng, n: u64, start: DateTime<Utc>) -> Record {
         };
         op = operation.to_owned();
         (id, audit) = base(rng, time, record_type, &op, &actor, workload);
-        let subject = format!(
-            "Card {} from @contoso: quarterly numbers are in",
-            rng.below(100_000)
-        );
+        let subject = format!("Card {} from @contoso: quarterly numbers are in", rng.below(100_000));
         extend(
             &mut audit,
             json!({
@@ -299,10 +278,7 @@ fn record(rng: &mut Rng, n: u64, start: DateTime<Utc>) -> Record {
             }),
         );
         if let Some(target) = send_as {
-            extend(
-                &mut audit,
-                json!({"SendAsUserSmtp": target, "SendAsUserMailboxGuid": rng.guid()}),
-            );
+            extend(&mut audit, json!({"SendAsUserSmtp": target, "SendAsUserMailboxGuid": rng.guid()}));
         }
         if operation == "SendOnBehalf" {
             extend(
@@ -316,16 +292,7 @@ fn record(rng: &mut Rng, n: u64, start: DateTime<Utc>) -> Record {
     }
     let user_field = audit["UserId"].as_str().unwrap_or_default().to_owned();
     let delay = delay_for(rng, workload);
-    Record {
-        audit,
-        id,
-        time,
-        record_type,
-        operation: op,
-        user: user_field,
-        workload,
-        delay,
-    }
+    Record { audit, id, time, record_type, operation: op, user: user_field, workload, delay }
 }
 
 fn csv_quote(s: &str) -> String {
@@ -337,10 +304,7 @@ pub fn run(args: &GenerateArgs) -> Result<(), String> {
     let file = File::create(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
     let mut out = BufWriter::with_capacity(1 << 20, file);
     let mut rng = Rng(args.seed);
-    let start = Utc
-        .with_ymd_and_hms(2026, 11, 2, 0, 0, 0)
-        .single()
-        .ok_or("bad start")?;
+    let start = Utc.with_ymd_and_hms(2026, 11, 2, 0, 0, 0).single().ok_or("bad start")?;
     let w = |e: std::io::Error| e.to_string();
     match args.format {
         GenFormat::PurviewCsv => {
@@ -394,11 +358,7 @@ pub fn run(args: &GenerateArgs) -> Result<(), String> {
                         })
                         .unwrap_or_default()
                 };
-                let subject = r
-                    .audit
-                    .pointer("/Item/Subject")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
+                let subject = r.audit.pointer("/Item/Subject").and_then(Value::as_str).unwrap_or_default();
                 let record_type_name = match r.record_type {
                     2 => "ExchangeItem",
                     6 => "SharePointFileOperation",
@@ -418,20 +378,13 @@ pub fn run(args: &GenerateArgs) -> Result<(), String> {
                     "Regular".into(),
                     s("ClientIP"),
                     s("ClientInfoString"),
-                    if r.workload == "Exchange" {
-                        "Owner".into()
-                    } else {
-                        String::new()
-                    },
+                    if r.workload == "Exchange" { "Owner".into() } else { String::new() },
                     s("MailboxOwnerUPN"),
                     s("SendAsUserSmtp"),
                     s("SendOnBehalfOfUserSmtp"),
                     s("AppId"),
                     subject.to_owned(),
-                    format!(
-                        "{}.000Z",
-                        (r.time + Duration::seconds(r.delay.max(1))).format("%Y-%m-%dT%H:%M:%S")
-                    ),
+                    format!("{}.000Z", (r.time + Duration::seconds(r.delay.max(1))).format("%Y-%m-%dT%H:%M:%S")),
                     "OfficeActivity".into(),
                 ];
                 let line: Vec<String> = fields.iter().map(|f| csv_quote(f)).collect();

@@ -38,25 +38,14 @@ pub fn print_summary(out: &mut dyn Write, result: &AnalysisResult) -> io::Result
         "\nRows read {} = events {} + rejected {} + duplicates {}",
         s.rows_read, s.events, s.rejected, s.duplicates
     )?;
-    let ops: Vec<String> = s
-        .by_operation
-        .iter()
-        .map(|(op, c)| format!("{op} {}", c.total()))
-        .collect();
+    let ops: Vec<String> = s.by_operation.iter().map(|(op, c)| format!("{op} {}", c.total())).collect();
     writeln!(
         out,
         "Send-type events: {}{}",
         s.send_events,
-        if ops.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", ops.join(", "))
-        }
+        if ops.is_empty() { String::new() } else { format!(" ({})", ops.join(", ")) }
     )?;
-    let classes: Vec<String> = SendClass::ALL
-        .iter()
-        .map(|c| format!("{} {}", c.name(), s.by_class.get(*c)))
-        .collect();
+    let classes: Vec<String> = SendClass::ALL.iter().map(|c| format!("{} {}", c.name(), s.by_class.get(*c))).collect();
     writeln!(out, "By class: {}", classes.join(", "))?;
 
     if !s.findings.is_empty() {
@@ -79,11 +68,7 @@ pub fn print_summary(out: &mut dyn Write, result: &AnalysisResult) -> io::Result
             )?;
         }
     }
-    let measured: Vec<_> = s
-        .delays
-        .iter()
-        .filter(|(_, d)| d.measured + d.bounded > 0)
-        .collect();
+    let measured: Vec<_> = s.delays.iter().filter(|(_, d)| d.measured + d.bounded > 0).collect();
     if !measured.is_empty() {
         writeln!(out, "\nDelays (event → arrival in the log)")?;
         let fmt = |v: Option<i64>| v.map_or_else(|| "-".to_owned(), human_duration);
@@ -107,12 +92,7 @@ pub fn print_summary(out: &mut dyn Write, result: &AnalysisResult) -> io::Result
         }
     }
     if s.rejected > 0 {
-        writeln!(
-            out,
-            "\nRejected rows (first {} of {})",
-            SHOWN_ERRORS.min(s.errors.len()),
-            s.rejected
-        )?;
+        writeln!(out, "\nRejected rows (first {} of {})", SHOWN_ERRORS.min(s.errors.len()), s.rejected)?;
         for e in s.errors.iter().take(SHOWN_ERRORS) {
             writeln!(out, "  {}:{}: {}", e.file, e.line, e.message)?;
         }

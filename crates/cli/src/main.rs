@@ -93,8 +93,7 @@ fn run(cli: Cli) -> Result<(), Fatal> {
         Command::Summary { files, json, times } => {
             let result = analyse(&files, &times)?;
             if json {
-                serde_json::to_writer_pretty(&mut out, &result.summary)
-                    .map_err(|e| Fatal(e.to_string()))?;
+                serde_json::to_writer_pretty(&mut out, &result.summary).map_err(|e| Fatal(e.to_string()))?;
                 writeln!(out).map_err(write_err)?;
             } else {
                 human::print_summary(&mut out, &result).map_err(write_err)?;
@@ -103,12 +102,8 @@ fn run(cli: Cli) -> Result<(), Fatal> {
         Command::Events { files, times, .. } => {
             let result = analyse(&files, &times)?;
             for send in &result.sends {
-                let name = result
-                    .source_names
-                    .get(send.event.source.file as usize)
-                    .map_or("", String::as_str);
-                serde_json::to_writer(&mut out, &EventLine::new(send, name))
-                    .map_err(|e| Fatal(e.to_string()))?;
+                let name = result.source_names.get(send.event.source.file as usize).map_or("", String::as_str);
+                serde_json::to_writer(&mut out, &EventLine::new(send, name)).map_err(|e| Fatal(e.to_string()))?;
                 writeln!(out).map_err(write_err)?;
             }
         }
@@ -119,22 +114,10 @@ fn run(cli: Cli) -> Result<(), Fatal> {
                 writeln!(out).map_err(write_err)?;
             } else {
                 for (i, rule) in rules.rules.iter().enumerate() {
-                    writeln!(
-                        out,
-                        "{}. {} → {}\n   {}",
-                        i + 1,
-                        rule.name,
-                        rule.class.name(),
-                        rule.explanation
-                    )
-                    .map_err(write_err)?;
+                    writeln!(out, "{}. {} → {}\n   {}", i + 1, rule.name, rule.class.name(), rule.explanation)
+                        .map_err(write_err)?;
                 }
-                writeln!(
-                    out,
-                    "{}. (no rule matched) → unknown",
-                    rules.rules.len() + 1
-                )
-                .map_err(write_err)?;
+                writeln!(out, "{}. (no rule matched) → unknown", rules.rules.len() + 1).map_err(write_err)?;
             }
         }
         Command::Generate(args) => generate::run(&args).map_err(Fatal)?,
@@ -146,20 +129,12 @@ fn run(cli: Cli) -> Result<(), Fatal> {
 fn given_export_time(path: &Path, times: &ExportTimes) -> Result<Option<DateTime<Utc>>, Fatal> {
     for entry in &times.exported_at {
         let Some((file, time)) = entry.rsplit_once('=') else {
-            return Err(Fatal(format!(
-                "--exported-at {entry:?}: expected FILE=TIME"
-            )));
+            return Err(Fatal(format!("--exported-at {entry:?}: expected FILE=TIME")));
         };
-        let same = Path::new(file) == path
-            || path
-                .file_name()
-                .is_some_and(|n| n == Path::new(file).as_os_str());
+        let same = Path::new(file) == path || path.file_name().is_some_and(|n| n == Path::new(file).as_os_str());
         if same {
-            let parsed = parse_timestamp(time, DateOrder::MonthFirst).ok_or_else(|| {
-                Fatal(format!(
-                    "--exported-at {entry:?}: {time:?} is not a date and time"
-                ))
-            })?;
+            let parsed = parse_timestamp(time, DateOrder::MonthFirst)
+                .ok_or_else(|| Fatal(format!("--exported-at {entry:?}: {time:?} is not a date and time")))?;
             return Ok(Some(parsed.time));
         }
     }

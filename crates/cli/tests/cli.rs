@@ -20,10 +20,7 @@ fn fixture(name: &str) -> PathBuf {
 const EXPORTED: &str = "2026-11-26T00:00:00Z";
 
 fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sendas-lens"))
-        .args(args)
-        .output()
-        .expect("run sendas-lens")
+    Command::new(env!("CARGO_BIN_EXE_sendas-lens")).args(args).output().expect("run sendas-lens")
 }
 
 fn summary_json(files: &[&str]) -> Value {
@@ -35,11 +32,7 @@ fn summary_json(files: &[&str]) -> Value {
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = run(&args);
-    assert!(
-        out.status.success(),
-        "{files:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{files:?}: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("summary --json prints one JSON object")
 }
 
@@ -50,19 +43,12 @@ fn check_golden(name: &str, actual: &str) {
         std::fs::write(&path, actual).unwrap();
         return;
     }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (run with UPDATE_GOLDEN=1 to create it)",
-            path.display()
-        )
-    });
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_GOLDEN=1 to create it)", path.display()));
     if name.ends_with(".json") {
         let a: Value = serde_json::from_str(actual).unwrap();
         let e: Value = serde_json::from_str(&expected).unwrap();
-        assert!(
-            a == e,
-            "{name} differs from its golden file; rerun with UPDATE_GOLDEN=1 and review the diff"
-        );
+        assert!(a == e, "{name} differs from its golden file; rerun with UPDATE_GOLDEN=1 and review the diff");
     } else {
         assert!(
             actual == expected,
@@ -92,10 +78,7 @@ fn summary_json_matches_the_golden_file_for_every_format() {
     for name in FIXTURES {
         let json = summary_json(&[name]);
         let stem = Path::new(name).file_stem().unwrap().to_string_lossy();
-        check_golden(
-            &format!("{stem}.summary.json"),
-            &serde_json::to_string_pretty(&json).unwrap(),
-        );
+        check_golden(&format!("{stem}.summary.json"), &serde_json::to_string_pretty(&json).unwrap());
     }
 }
 
@@ -103,59 +86,25 @@ fn summary_json_matches_the_golden_file_for_every_format() {
 fn summary_json_has_the_contracted_keys_and_counts_add_up() {
     for name in FIXTURES {
         let s = summary_json(&[name]);
-        for key in [
-            "rows_read",
-            "events",
-            "rejected",
-            "duplicates",
-            "formats",
-            "send_events",
-            "by_class",
-            "delays",
-            "errors",
-        ] {
+        for key in
+            ["rows_read", "events", "rejected", "duplicates", "formats", "send_events", "by_class", "delays", "errors"]
+        {
             assert!(s.get(key).is_some(), "{name}: missing {key}");
         }
         let n = |k: &str| s[k].as_u64().unwrap();
-        assert_eq!(
-            n("rows_read"),
-            n("events") + n("rejected") + n("duplicates"),
-            "{name}"
-        );
+        assert_eq!(n("rows_read"), n("events") + n("rejected") + n("duplicates"), "{name}");
         let classes = s["by_class"].as_object().unwrap();
-        let names = [
-            "connector",
-            "system",
-            "application",
-            "admin",
-            "owner",
-            "delegate",
-            "unknown",
-        ];
+        let names = ["connector", "system", "application", "admin", "owner", "delegate", "unknown"];
         assert_eq!(classes.len(), 7, "{name}");
         assert!(names.iter().all(|c| classes.contains_key(*c)), "{name}");
-        assert_eq!(
-            classes.values().map(|v| v.as_u64().unwrap()).sum::<u64>(),
-            n("send_events"),
-            "{name}"
-        );
+        assert_eq!(classes.values().map(|v| v.as_u64().unwrap()).sum::<u64>(), n("send_events"), "{name}");
         for (workload, d) in s["delays"].as_object().unwrap() {
-            for key in [
-                "measured",
-                "bounded",
-                "p50_seconds",
-                "p90_seconds",
-                "p99_seconds",
-                "max_seconds",
-            ] {
+            for key in ["measured", "bounded", "p50_seconds", "p90_seconds", "p99_seconds", "max_seconds"] {
                 assert!(d.get(key).is_some(), "{name}: delays.{workload}.{key}");
             }
         }
         for e in s["errors"].as_array().unwrap() {
-            assert!(
-                e["file"].is_string() && e["line"].is_u64() && e["message"].is_string(),
-                "{name}: {e}"
-            );
+            assert!(e["file"].is_string() && e["line"].is_u64() && e["message"].is_string(), "{name}: {e}");
         }
     }
 }
@@ -174,30 +123,16 @@ fn several_files_merge_with_duplicates_and_bounded_delays() {
     ]);
     assert!(out.status.success());
     let s: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(
-        (
-            s["rows_read"].as_u64(),
-            s["events"].as_u64(),
-            s["duplicates"].as_u64()
-        ),
-        (Some(8), Some(5), Some(3))
-    );
+    assert_eq!((s["rows_read"].as_u64(), s["events"].as_u64(), s["duplicates"].as_u64()), (Some(8), Some(5), Some(3)));
     assert_eq!(s["delays"]["Exchange"]["bounded"], 1);
     assert_eq!(s["delays"]["Exchange"]["p50_seconds"], Value::Null);
     assert_eq!(s["sources"][0]["exported_at_origin"], "given");
-    check_golden(
-        "daily-exports.summary.json",
-        &serde_json::to_string_pretty(&s).unwrap(),
-    );
+    check_golden("daily-exports.summary.json", &serde_json::to_string_pretty(&s).unwrap());
 }
 
 #[test]
 fn without_exported_at_the_file_time_is_used_and_said() {
-    let out = run(&[
-        "summary",
-        "--json",
-        &fixture("purview-us-dates.csv").display().to_string(),
-    ]);
+    let out = run(&["summary", "--json", &fixture("purview-us-dates.csv").display().to_string()]);
     let s: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(s["sources"][0]["exported_at_origin"], "file-modified");
     assert!(s["sources"][0]["exported_at"].is_string());
@@ -205,22 +140,11 @@ fn without_exported_at_the_file_time_is_used_and_said() {
 
 #[test]
 fn events_jsonl_prints_one_object_per_send() {
-    let path = fixture("purview-article-scenario.csv")
-        .display()
-        .to_string();
-    let out = run(&[
-        "events",
-        &path,
-        "--jsonl",
-        "--exported-at",
-        &format!("purview-article-scenario.csv={EXPORTED}"),
-    ]);
+    let path = fixture("purview-article-scenario.csv").display().to_string();
+    let out = run(&["events", &path, "--jsonl", "--exported-at", &format!("purview-article-scenario.csv={EXPORTED}")]);
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    let lines: Vec<Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), 19);
     for l in &lines {
         for key in [
@@ -239,10 +163,7 @@ fn events_jsonl_prints_one_object_per_send() {
             assert!(l.get(key).is_some(), "missing {key} in {l}");
         }
         assert!(l["time"].as_str().unwrap().ends_with('Z'));
-        assert!(l["source"]
-            .as_str()
-            .unwrap()
-            .starts_with("purview-article-scenario.csv:"));
+        assert!(l["source"].as_str().unwrap().starts_with("purview-article-scenario.csv:"));
         assert!(!l["evidence"].as_array().unwrap().is_empty());
     }
     let connector = &lines[0];
@@ -253,16 +174,10 @@ fn events_jsonl_prints_one_object_per_send() {
 
 #[test]
 fn rejected_rows_still_exit_zero_and_unusable_input_exits_two() {
-    let ok = run(&[
-        "summary",
-        &fixture("malformed-rows.csv").display().to_string(),
-    ]);
+    let ok = run(&["summary", &fixture("malformed-rows.csv").display().to_string()]);
     assert_eq!(ok.status.code(), Some(0));
     let text = String::from_utf8_lossy(&ok.stdout);
-    assert!(
-        text.contains("malformed-rows.csv:9: the file ends inside a quoted field"),
-        "{text}"
-    );
+    assert!(text.contains("malformed-rows.csv:9: the file ends inside a quoted field"), "{text}");
 
     let not_audit = run(&["summary", &root().join("Cargo.toml").display().to_string()]);
     assert_eq!(not_audit.status.code(), Some(2));
@@ -282,15 +197,9 @@ fn help_documents_every_flag() {
         assert!(top.contains(word), "{top}");
     }
     let summary = String::from_utf8(run(&["summary", "--help"]).stdout).unwrap();
-    assert!(
-        summary.contains("--json") && summary.contains("--exported-at"),
-        "{summary}"
-    );
+    assert!(summary.contains("--json") && summary.contains("--exported-at"), "{summary}");
     let events = String::from_utf8(run(&["events", "--help"]).stdout).unwrap();
-    assert!(
-        events.contains("--jsonl") && events.contains("--exported-at"),
-        "{events}"
-    );
+    assert!(events.contains("--jsonl") && events.contains("--exported-at"), "{events}");
     let generate = String::from_utf8(run(&["generate", "--help"]).stdout).unwrap();
     for flag in ["--format", "--rows", "--seed"] {
         assert!(generate.contains(flag), "{generate}");
@@ -305,27 +214,11 @@ fn generated_exports_are_deterministic_and_read_back() {
         let a = dir.join(format!("a-{format}"));
         let b = dir.join(format!("b-{format}"));
         for path in [&a, &b] {
-            let out = run(&[
-                "generate",
-                "--format",
-                format,
-                "--rows",
-                "300",
-                "--seed",
-                "7",
-                &path.display().to_string(),
-            ]);
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            let out =
+                run(&["generate", "--format", format, "--rows", "300", "--seed", "7", &path.display().to_string()]);
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         }
-        assert_eq!(
-            std::fs::read(&a).unwrap(),
-            std::fs::read(&b).unwrap(),
-            "{format} is deterministic"
-        );
+        assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap(), "{format} is deterministic");
         let out = run(&["summary", "--json", &a.display().to_string()]);
         let s: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(s["rows_read"], 300, "{format}");

@@ -14,8 +14,8 @@ use crate::classify::RuleSet;
 use crate::ingest::{EventSink, FatalError, Format, IngestStats, Ingestor, RowError};
 use crate::model::{ArrivalSource, AuditEvent};
 use crate::report::{
-    delay_bins, findings, ClassifiedEvent, Delay, DelayStats, ErrorRow, ExportTimeOrigin,
-    FindingInput, OwnerChangeRow, SendReport, SourceSummary, Summary, TimeRange, MAX_LISTED_ERRORS,
+    delay_bins, findings, ClassifiedEvent, Delay, DelayStats, ErrorRow, ExportTimeOrigin, FindingInput, OwnerChangeRow,
+    SendReport, SourceSummary, Summary, TimeRange, MAX_LISTED_ERRORS,
 };
 
 /// What is known about an input before reading it.
@@ -145,8 +145,7 @@ impl Analysis {
         // Whole seconds: a browser knows a file's time to the millisecond, the CLI to the
         // nanosecond; the reports must not differ for it.
         if let Some((t, origin)) = meta.exported_at {
-            meta.exported_at =
-                DateTime::<Utc>::from_timestamp(t.timestamp(), 0).map(|t| (t, origin));
+            meta.exported_at = DateTime::<Utc>::from_timestamp(t.timestamp(), 0).map(|t| (t, origin));
         }
         self.sources.push(SourceState {
             meta,
@@ -163,12 +162,7 @@ impl Analysis {
     }
 
     /// Records how reading input `file` ended.
-    pub fn finish_source(
-        &mut self,
-        file: u32,
-        format: Option<Format>,
-        outcome: Result<IngestStats, FatalError>,
-    ) {
+    pub fn finish_source(&mut self, file: u32, format: Option<Format>, outcome: Result<IngestStats, FatalError>) {
         let Some(source) = self.sources.get_mut(file as usize) else {
             return;
         };
@@ -262,9 +256,7 @@ impl Analysis {
         }
         let mut by_workload: BTreeMap<String, u64> = BTreeMap::new();
         for slot in &self.slots {
-            *by_workload
-                .entry(self.workloads[slot.workload as usize].clone())
-                .or_default() += 1;
+            *by_workload.entry(self.workloads[slot.workload as usize].clone()).or_default() += 1;
         }
         let time_range = {
             let first = self.slots.iter().map(|s| s.time).min();
@@ -282,10 +274,7 @@ impl Analysis {
             .iter()
             .take(MAX_LISTED_ERRORS)
             .map(|e| ErrorRow {
-                file: names
-                    .get(e.source.file as usize)
-                    .cloned()
-                    .unwrap_or_default(),
+                file: names.get(e.source.file as usize).cloned().unwrap_or_default(),
                 line: e.source.line,
                 message: e.kind.to_string(),
             })
@@ -316,12 +305,7 @@ impl Analysis {
             warnings,
             errors,
         };
-        AnalysisResult {
-            summary,
-            sends: self.sends,
-            errors: self.errors,
-            source_names: names,
-        }
+        AnalysisResult { summary, sends: self.sends, errors: self.errors, source_names: names }
     }
 
     fn warnings(&self) -> Vec<String> {
@@ -388,10 +372,7 @@ impl Analysis {
             } else if can_bound && slot.keyed {
                 bound(slot, &comparable).map(|(low, high)| {
                     bounded[w].push((low, high));
-                    Delay::Bounded {
-                        min_seconds: low,
-                        max_seconds: high,
-                    }
+                    Delay::Bounded { min_seconds: low, max_seconds: high }
                 })
             } else {
                 None
@@ -416,11 +397,8 @@ impl Analysis {
         } else if known == 0 {
             Some(self.no_delay_note(can_bound))
         } else {
-            let blind: Vec<&str> = delays
-                .iter()
-                .filter(|(_, d)| d.measured + d.bounded == 0)
-                .map(|(w, _)| w.as_str())
-                .collect();
+            let blind: Vec<&str> =
+                delays.iter().filter(|(_, d)| d.measured + d.bounded == 0).map(|(w, _)| w.as_str()).collect();
             (!blind.is_empty()).then(|| {
                 format!(
                     "No arrival information for {} events: the inputs give arrival times for other workloads only.",
@@ -432,12 +410,7 @@ impl Analysis {
     }
 
     fn no_delay_note(&self, can_bound: bool) -> String {
-        let formats: Vec<&str> = self
-            .sources
-            .iter()
-            .filter_map(|s| s.format)
-            .map(|f| f.name())
-            .collect();
+        let formats: Vec<&str> = self.sources.iter().filter_map(|s| s.format).map(|f| f.name()).collect();
         let mut note = format!(
             "The delay between an event and its arrival in the log cannot be measured from these inputs: {} exports record only when each action happened.",
             if formats.is_empty() { "these".to_owned() } else { formats.join(", ") }
@@ -503,15 +476,8 @@ impl EventSink for Analysis {
             source.first = Some(source.first.map_or(time, |f| f.min(time)));
             source.last = Some(source.last.map_or(time, |l| l.max(time)));
         }
-        let bit = if file < MAX_TRACKED_SOURCES {
-            1u64 << file
-        } else {
-            0
-        };
-        let arrived = event
-            .arrived
-            .zip(event.arrival_source)
-            .map(|(t, s)| (t.timestamp(), s));
+        let bit = if file < MAX_TRACKED_SOURCES { 1u64 << file } else { 0 };
+        let arrived = event.arrived.zip(event.arrival_source).map(|(t, s)| (t.timestamp(), s));
         let key = event.id.as_deref().map(RecordKey::new);
         if let Some(key) = &key {
             if let Some(&slot_index) = self.keys.get(key) {
@@ -546,25 +512,14 @@ impl EventSink for Analysis {
         }
         let send = if event.send_operation().is_some() {
             let classification = self.rules.classify(&event);
-            let classified = ClassifiedEvent {
-                event,
-                classification,
-                delay: None,
-            };
+            let classified = ClassifiedEvent { event, classification, delay: None };
             self.report.add(&classified);
             self.sends.push(classified);
             Some((self.sends.len() - 1) as u32)
         } else {
             None
         };
-        self.slots.push(Slot {
-            time,
-            workload,
-            presence: bit,
-            keyed,
-            arrived,
-            send,
-        });
+        self.slots.push(Slot { time, workload, presence: bit, keyed, arrived, send });
     }
 
     fn rejected(&mut self, error: RowError) {

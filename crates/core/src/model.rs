@@ -74,15 +74,8 @@ pub enum SendClass {
 
 impl SendClass {
     /// Every class, in the order reports list them.
-    pub const ALL: [SendClass; 7] = [
-        Self::Connector,
-        Self::System,
-        Self::Application,
-        Self::Admin,
-        Self::Owner,
-        Self::Delegate,
-        Self::Unknown,
-    ];
+    pub const ALL: [SendClass; 7] =
+        [Self::Connector, Self::System, Self::Application, Self::Admin, Self::Owner, Self::Delegate, Self::Unknown];
 
     /// Lower-case name used in JSON, CLI output and `data-testid`s.
     pub fn name(self) -> &'static str {
@@ -354,10 +347,7 @@ pub fn record_type_name(value: &str) -> String {
         return value.to_string();
     }
     // Graph spells names in camelCase (`exchangeItem`); match the schema's spelling.
-    if let Some((_, name)) = RECORD_TYPES
-        .iter()
-        .find(|(_, name)| name.eq_ignore_ascii_case(value))
-    {
+    if let Some((_, name)) = RECORD_TYPES.iter().find(|(_, name)| name.eq_ignore_ascii_case(value)) {
         return (*name).to_string();
     }
     value.to_string()
@@ -411,10 +401,7 @@ mod tests {
     fn logon_type_reads_numbers_strings_and_names() {
         assert_eq!(LogonType::parse("2"), Some(LogonType::Delegated));
         assert_eq!(LogonType::parse("Delegate"), Some(LogonType::Delegated));
-        assert_eq!(
-            LogonType::parse("delegatedadmin"),
-            Some(LogonType::DelegatedAdmin)
-        );
+        assert_eq!(LogonType::parse("delegatedadmin"), Some(LogonType::DelegatedAdmin));
         assert_eq!(LogonType::parse("9"), None);
     }
 
@@ -423,10 +410,7 @@ mod tests {
         assert_eq!(record_type_name("2"), "ExchangeItem");
         assert_eq!(record_type_name("exchangeItem"), "ExchangeItem");
         assert_eq!(record_type_name("999"), "999");
-        assert_eq!(
-            workload_for_record_type("SharePointFileOperation"),
-            Some("SharePoint")
-        );
+        assert_eq!(workload_for_record_type("SharePointFileOperation"), Some("SharePoint"));
     }
 
     #[test]

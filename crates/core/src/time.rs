@@ -39,16 +39,9 @@ pub fn parse_timestamp(text: &str, order: DateOrder) -> Option<ParsedTime> {
         return None;
     }
     if let Some(time) = parse_ms_date(text) {
-        return Some(ParsedTime {
-            time,
-            ambiguous: false,
-            slash_readings: None,
-        });
+        return Some(ParsedTime { time, ambiguous: false, slash_readings: None });
     }
-    let mut cur = Cursor {
-        bytes: text.as_bytes(),
-        pos: 0,
-    };
+    let mut cur = Cursor { bytes: text.as_bytes(), pos: 0 };
     let first = cur.number(1, 4)?;
     match cur.peek()? {
         b'-' if first.1 == 4 => parse_iso(&mut cur, first.0),
@@ -60,19 +53,12 @@ pub fn parse_timestamp(text: &str, order: DateOrder) -> Option<ParsedTime> {
 
 /// `\/Date(1700000000000)\/`, `/Date(1700000000000+0100)/`: milliseconds since the epoch, UTC.
 fn parse_ms_date(text: &str) -> Option<DateTime<Utc>> {
-    let inner = text
-        .trim_start_matches('\\')
-        .trim_start_matches('/')
-        .strip_prefix("Date(")?;
+    let inner = text.trim_start_matches('\\').trim_start_matches('/').strip_prefix("Date(")?;
     let end = inner.find(')')?;
     let body = &inner[..end];
     // A trailing +hhmm is the offset the DateTime was displayed in; the number is already UTC.
-    let digits_end = body
-        .char_indices()
-        .skip(1)
-        .find(|(_, c)| *c == '+' || *c == '-')
-        .map(|(i, _)| i)
-        .unwrap_or(body.len());
+    let digits_end =
+        body.char_indices().skip(1).find(|(_, c)| *c == '+' || *c == '-').map(|(i, _)| i).unwrap_or(body.len());
     let ms: i64 = body[..digits_end].parse().ok()?;
     DateTime::<Utc>::from_timestamp_millis(ms)
 }
@@ -155,19 +141,10 @@ impl Cursor<'_> {
     }
 }
 
-fn build(
-    date: NaiveDate,
-    (h, m, s, nanos): (u32, u32, u32, u32),
-    offset_seconds: i32,
-) -> Option<DateTime<Utc>> {
+fn build(date: NaiveDate, (h, m, s, nanos): (u32, u32, u32, u32), offset_seconds: i32) -> Option<DateTime<Utc>> {
     let naive: NaiveDateTime = date.and_hms_nano_opt(h, m, s, nanos)?;
     let offset = FixedOffset::east_opt(offset_seconds)?;
-    Some(
-        offset
-            .from_local_datetime(&naive)
-            .single()?
-            .with_timezone(&Utc),
-    )
+    Some(offset.from_local_datetime(&naive).single()?.with_timezone(&Utc))
 }
 
 fn parse_iso(cur: &mut Cursor<'_>, year: u32) -> Option<ParsedTime> {
@@ -178,11 +155,7 @@ fn parse_iso(cur: &mut Cursor<'_>, year: u32) -> Option<ParsedTime> {
     }
     let (day, _) = cur.number(2, 2)?;
     let date = NaiveDate::from_ymd_opt(year as i32, month, day)?;
-    let clock = if cur.eat(b'T') || cur.eat(b't') || cur.eat(b' ') {
-        cur.clock()?
-    } else {
-        (0, 0, 0, 0)
-    };
+    let clock = if cur.eat(b'T') || cur.eat(b't') || cur.eat(b' ') { cur.clock()? } else { (0, 0, 0, 0) };
     let mut offset = 0;
     match cur.peek() {
         Some(b'Z' | b'z') => cur.pos += 1,
@@ -199,11 +172,7 @@ fn parse_iso(cur: &mut Cursor<'_>, year: u32) -> Option<ParsedTime> {
     if !cur.at_end() {
         return None;
     }
-    Some(ParsedTime {
-        time: build(date, clock, offset)?,
-        ambiguous: false,
-        slash_readings: None,
-    })
+    Some(ParsedTime { time: build(date, clock, offset)?, ambiguous: false, slash_readings: None })
 }
 
 /// Clock part after a locale date: optional `,`, `H:mm[:ss[.fff]]`, optional `AM`/`PM`.
@@ -216,11 +185,7 @@ fn locale_clock(cur: &mut Cursor<'_>) -> Option<(u32, u32, u32, u32)> {
     let (mut h, m, s, nanos) = cur.clock()?;
     cur.skip_spaces();
     let rest = &cur.bytes[cur.pos..];
-    let meridiem = if rest.len() >= 2 {
-        Some(&rest[..2])
-    } else {
-        None
-    };
+    let meridiem = if rest.len() >= 2 { Some(&rest[..2]) } else { None };
     match meridiem.map(|m| m.to_ascii_uppercase()) {
         Some(ref m) if m == b"AM" || m == b"PM" => {
             if !(1..=12).contains(&h) {
@@ -254,11 +219,7 @@ fn parse_slash(cur: &mut Cursor<'_>, first: (u32, usize), order: DateOrder) -> O
         let (day, _) = cur.number(1, 2)?;
         let date = NaiveDate::from_ymd_opt(first.0 as i32, second, day)?;
         let clock = locale_clock(cur)?;
-        return Some(ParsedTime {
-            time: build(date, clock, 0)?,
-            ambiguous: false,
-            slash_readings: None,
-        });
+        return Some(ParsedTime { time: build(date, clock, 0)?, ambiguous: false, slash_readings: None });
     }
     let (year, year_digits) = cur.number(4, 4)?;
     debug_assert_eq!(year_digits, 4);
@@ -271,11 +232,7 @@ fn parse_slash(cur: &mut Cursor<'_>, first: (u32, usize), order: DateOrder) -> O
         DateOrder::MonthFirst => month_first.or(day_first)?,
         DateOrder::DayFirst => day_first.or(month_first)?,
     };
-    Some(ParsedTime {
-        time: build(date, clock, 0)?,
-        ambiguous,
-        slash_readings: Some(readings),
-    })
+    Some(ParsedTime { time: build(date, clock, 0)?, ambiguous, slash_readings: Some(readings) })
 }
 
 fn parse_dotted(cur: &mut Cursor<'_>, day: u32) -> Option<ParsedTime> {
@@ -287,11 +244,7 @@ fn parse_dotted(cur: &mut Cursor<'_>, day: u32) -> Option<ParsedTime> {
     let (year, _) = cur.number(4, 4)?;
     let date = NaiveDate::from_ymd_opt(year as i32, month, day)?;
     let clock = locale_clock(cur)?;
-    Some(ParsedTime {
-        time: build(date, clock, 0)?,
-        ambiguous: false,
-        slash_readings: None,
-    })
+    Some(ParsedTime { time: build(date, clock, 0)?, ambiguous: false, slash_readings: None })
 }
 
 /// Formats an instant the way every output of the product does: RFC 3339, UTC, `Z`, whole seconds
@@ -305,9 +258,7 @@ mod tests {
     use super::*;
 
     fn utc(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text)
-            .unwrap()
-            .with_timezone(&Utc)
+        DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
     }
 
     fn read(text: &str) -> DateTime<Utc> {
@@ -317,22 +268,10 @@ mod tests {
     #[test]
     fn reads_iso_in_every_export_shape() {
         assert_eq!(read("2020-02-17T17:12:03"), utc("2020-02-17T17:12:03Z"));
-        assert_eq!(
-            read("\"2026-01-24T06:54:24.0000000Z \""),
-            utc("2026-01-24T06:54:24Z")
-        );
-        assert_eq!(
-            read("2026-01-24T06:54:24.5Z"),
-            utc("2026-01-24T06:54:24.5Z")
-        );
-        assert_eq!(
-            read("2023-07-30T23:55:35.522Z"),
-            utc("2023-07-30T23:55:35.522Z")
-        );
-        assert_eq!(
-            read("2026-01-24T08:54:24+02:00"),
-            utc("2026-01-24T06:54:24Z")
-        );
+        assert_eq!(read("\"2026-01-24T06:54:24.0000000Z \""), utc("2026-01-24T06:54:24Z"));
+        assert_eq!(read("2026-01-24T06:54:24.5Z"), utc("2026-01-24T06:54:24.5Z"));
+        assert_eq!(read("2023-07-30T23:55:35.522Z"), utc("2023-07-30T23:55:35.522Z"));
+        assert_eq!(read("2026-01-24T08:54:24+02:00"), utc("2026-01-24T06:54:24Z"));
         assert_eq!(read("2026-01-24 06:54:24"), utc("2026-01-24T06:54:24Z"));
     }
 
@@ -341,10 +280,7 @@ mod tests {
         assert_eq!(read("9/20/2023 4:05:03 AM"), utc("2023-09-20T04:05:03Z"));
         assert_eq!(read("9/20/2023 12:05:03 AM"), utc("2023-09-20T00:05:03Z"));
         assert_eq!(read("9/20/2023 12:05:03 PM"), utc("2023-09-20T12:05:03Z"));
-        assert_eq!(
-            read("1/31/2026, 7:30:15.123 PM"),
-            utc("2026-01-31T19:30:15.123Z")
-        );
+        assert_eq!(read("1/31/2026, 7:30:15.123 PM"), utc("2026-01-31T19:30:15.123Z"));
         assert_eq!(read("24.01.2026 16:05:09"), utc("2026-01-24T16:05:09Z"));
         assert_eq!(read("2026/01/24 16:05:09"), utc("2026-01-24T16:05:09Z"));
     }
@@ -364,14 +300,8 @@ mod tests {
 
     #[test]
     fn reads_powershell_json_dates() {
-        assert_eq!(
-            read("\\/Date(1700000000000)\\/"),
-            utc("2023-11-14T22:13:20Z")
-        );
-        assert_eq!(
-            read("/Date(1700000000000+0100)/"),
-            utc("2023-11-14T22:13:20Z")
-        );
+        assert_eq!(read("\\/Date(1700000000000)\\/"), utc("2023-11-14T22:13:20Z"));
+        assert_eq!(read("/Date(1700000000000+0100)/"), utc("2023-11-14T22:13:20Z"));
     }
 
     #[test]
@@ -385,10 +315,7 @@ mod tests {
             "9/20/2023 13:05:03 PM",
             "2023-01-01T00:00:00 junk",
         ] {
-            assert!(
-                parse_timestamp(bad, DateOrder::MonthFirst).is_none(),
-                "{bad}"
-            );
+            assert!(parse_timestamp(bad, DateOrder::MonthFirst).is_none(), "{bad}");
         }
     }
 }

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{analyse_with_cuts, assert_counts_add_up, assert_same, fixture};
+use common::{analyse_with_cuts, analyse_with_limit, assert_counts_add_up, assert_same, fixture};
 use proptest::prelude::*;
 
 const FIXTURES: &[&str] = &[
@@ -101,6 +101,22 @@ proptest! {
         assert_counts_add_up(&whole);
         let chunked = analyse_with_cuts(name, &bytes, &cuts);
         assert_same(&whole, &chunked, &format!("{name} with {edits:?} cut at {cuts:?}"));
+    }
+
+    /// With a small record limit many records are skipped as too large: still no panic, the
+    /// same result however the input is cut, and every skipped record counted.
+    #[test]
+    fn oversized_records_are_skipped_consistently(
+        which in 0..FIXTURES.len(),
+        limit in 64usize..2000,
+        cuts in prop::collection::vec(1usize..300, 1..8),
+    ) {
+        let name = FIXTURES[which];
+        let bytes = fixture(name);
+        let whole = analyse_with_limit(name, &bytes, &[usize::MAX], limit);
+        assert_counts_add_up(&whole);
+        let chunked = analyse_with_limit(name, &bytes, &cuts, limit);
+        assert_same(&whole, &chunked, &format!("{name} with limit {limit} cut at {cuts:?}"));
     }
 
     /// Arbitrary bytes: never a panic, always a consistent count.

@@ -26,22 +26,11 @@ fn purview_csv_reproduces_the_field_report() {
     assert_counts_add_up(&r);
     let s = &r.summary;
     assert_eq!(s.formats, vec!["purview-csv"]);
-    assert_eq!(
-        (s.rows_read, s.events, s.rejected, s.duplicates),
-        (26, 26, 0, 0)
-    );
+    assert_eq!((s.rows_read, s.events, s.rejected, s.duplicates), (26, 26, 0, 0));
     assert_eq!(s.send_events, 19);
     assert_eq!(
         classes(&r),
-        ClassCounts {
-            connector: 10,
-            system: 1,
-            application: 1,
-            admin: 1,
-            owner: 2,
-            delegate: 3,
-            unknown: 1
-        }
+        ClassCounts { connector: 10, system: 1, application: 1, admin: 1, owner: 2, delegate: 3, unknown: 1 }
     );
     // The connector is attributed to its creator and the group mailbox.
     assert_eq!(s.connectors.len(), 1);
@@ -50,58 +39,26 @@ fn purview_csv_reproduces_the_field_report() {
     assert_eq!(s.connectors[0].events, 10);
     // The owner change is read and the finding says the stamp survived it.
     assert_eq!(s.owner_changes.len(), 2);
-    let owner_finding = s
-        .findings
-        .iter()
-        .find(|f| f.kind == "owner-change")
-        .expect("owner-change finding");
+    let owner_finding = s.findings.iter().find(|f| f.kind == "owner-change").expect("owner-change finding");
     assert!(
-        owner_finding.text.contains("MVPtweets")
-            && owner_finding.text.contains("still carry tony@contoso.com"),
+        owner_finding.text.contains("MVPtweets") && owner_finding.text.contains("still carry tony@contoso.com"),
         "{}",
         owner_finding.text
     );
     let connector_finding = &s.findings[0];
     assert_eq!(connector_finding.kind, "connector");
-    assert!(
-        connector_finding
-            .text
-            .starts_with("63% of SendAs events (10)"),
-        "{}",
-        connector_finding.text
-    );
+    assert!(connector_finding.text.starts_with("63% of SendAs events (10)"), "{}", connector_finding.text);
     // Evidence names the rule and the deciding values.
     let card = send(&r, "MVP summit notes are up");
-    assert_eq!(
-        card.classification.rule.as_deref(),
-        Some("connector-work-provider")
-    );
+    assert_eq!(card.classification.rule.as_deref(), Some("connector-work-provider"));
     let evidence = card.classification.evidence_lines().join("\n");
-    assert!(
-        evidence.contains("ConnectorWorkProvider") && evidence.contains("mvptweets@contoso.com"),
-        "{evidence}"
-    );
+    assert!(evidence.contains("ConnectorWorkProvider") && evidence.contains("mvptweets@contoso.com"), "{evidence}");
     // Raw records are kept for sends only, and attacker text stays text.
-    assert!(card
-        .event
-        .raw
-        .as_deref()
-        .unwrap()
-        .contains("\"Operation\":\"SendAs\""));
-    assert!(send(
-        &r,
-        "<img src=x onerror=alert(1)> looks like a tweet, renders as text"
-    )
-    .event
-    .raw
-    .is_some());
+    assert!(card.event.raw.as_deref().unwrap().contains("\"Operation\":\"SendAs\""));
+    assert!(send(&r, "<img src=x onerror=alert(1)> looks like a tweet, renders as text").event.raw.is_some());
     // No arrival data in a Purview export: delays are unknown and the report says why.
     assert!(s.delays.values().all(|d| d.measured == 0 && d.bounded == 0));
-    assert!(s
-        .delay_note
-        .as_deref()
-        .unwrap()
-        .contains("ingestion_time()"));
+    assert!(s.delay_note.as_deref().unwrap().contains("ingestion_time()"));
 }
 
 #[test]
@@ -109,10 +66,7 @@ fn purview_csv_reads_us_locale_dates_and_the_rest_of_the_mix() {
     let r = analyse_fixture("purview-us-dates.csv");
     assert_counts_add_up(&r);
     assert_eq!(r.summary.formats, vec!["purview-csv"]);
-    assert_eq!(
-        r.sends[0].event.time,
-        Utc.with_ymd_and_hms(2023, 9, 20, 16, 45, 10).unwrap()
-    );
+    assert_eq!(r.sends[0].event.time, Utc.with_ymd_and_hms(2023, 9, 20, 16, 45, 10).unwrap());
     assert_eq!(r.sends[0].classification.class, SendClass::Delegate);
 }
 
@@ -122,15 +76,7 @@ fn classic_csv_with_bom() {
     assert_counts_add_up(&r);
     assert_eq!(r.summary.formats, vec!["classic-csv"]);
     assert_eq!((r.summary.rows_read, r.summary.events), (6, 6));
-    assert_eq!(
-        classes(&r),
-        ClassCounts {
-            application: 1,
-            owner: 2,
-            delegate: 3,
-            ..Default::default()
-        }
-    );
+    assert_eq!(classes(&r), ClassCounts { application: 1, owner: 2, delegate: 3, ..Default::default() });
 }
 
 #[test]
@@ -139,21 +85,12 @@ fn powershell_csv_resolves_day_first_dates_from_creation_time() {
     assert_counts_add_up(&r);
     assert_eq!(r.summary.formats, vec!["powershell-csv"]);
     // Row 1: 3/12/2025 with CreationTime 2025-12-03 → 3 December.
-    assert_eq!(
-        send(&r, "Quote").event.time,
-        Utc.with_ymd_and_hms(2025, 12, 3, 7, 31, 34).unwrap()
-    );
+    assert_eq!(send(&r, "Quote").event.time, Utc.with_ymd_and_hms(2025, 12, 3, 7, 31, 34).unwrap());
     // Row 3 has no CreationTime: its envelope 4/12/2025 is read day-first, as the file showed.
-    assert_eq!(
-        send(&r, "Follow-up").event.time,
-        Utc.with_ymd_and_hms(2025, 12, 4, 10, 15, 0).unwrap()
-    );
+    assert_eq!(send(&r, "Follow-up").event.time, Utc.with_ymd_and_hms(2025, 12, 4, 10, 15, 0).unwrap());
     assert!(r.summary.warnings.is_empty(), "{:?}", r.summary.warnings);
     // RecordType names are kept as names.
-    assert_eq!(
-        send(&r, "Quote").event.record_type.as_deref(),
-        Some("ExchangeItem")
-    );
+    assert_eq!(send(&r, "Quote").event.record_type.as_deref(), Some("ExchangeItem"));
 }
 
 #[test]
@@ -163,10 +100,7 @@ fn utf16_exports_read_like_utf8_in_both_byte_orders() {
     for r in [&le, &be] {
         assert_counts_add_up(r);
         assert_eq!(r.summary.formats, vec!["powershell-csv"]);
-        assert_eq!(
-            (r.summary.rows_read, r.summary.events, r.summary.rejected),
-            (4, 4, 0)
-        );
+        assert_eq!((r.summary.rows_read, r.summary.events, r.summary.rejected), (4, 4, 0));
     }
     assert_eq!(le.sends, be.sends);
 }
@@ -177,15 +111,7 @@ fn management_api_json_array() {
     assert_counts_add_up(&r);
     assert_eq!(r.summary.formats, vec!["management-api-json"]);
     assert_eq!((r.summary.rows_read, r.summary.events), (8, 8));
-    assert_eq!(
-        classes(&r),
-        ClassCounts {
-            connector: 4,
-            system: 1,
-            admin: 1,
-            ..Default::default()
-        }
-    );
+    assert_eq!(classes(&r), ClassCounts { connector: 4, system: 1, admin: 1, ..Default::default() });
     // Lines point at where each record starts in the pretty-printed array.
     assert_eq!(r.sends[0].event.source.line, 2);
 }
@@ -197,10 +123,7 @@ fn powershell_json_wrappers_with_ms_dates() {
     assert_eq!(r.summary.formats, vec!["management-api-json"]);
     // The second AuditData has no CreationTime: the \/Date(ms)\/ envelope gives it.
     let second = &r.sends[1];
-    assert_eq!(
-        second.event.time,
-        Utc.timestamp_millis_opt(1_763_546_700_000).unwrap()
-    );
+    assert_eq!(second.event.time, Utc.timestamp_millis_opt(1_763_546_700_000).unwrap());
     assert_eq!(second.event.actor.as_deref(), Some("kim@contoso.com"));
     assert_eq!(second.classification.class, SendClass::Owner);
 }
@@ -210,35 +133,13 @@ fn ndjson_with_crlf_numbers_as_strings_and_ports() {
     let r = analyse_fixture("ndjson-collector-crlf.jsonl");
     assert_counts_add_up(&r);
     assert_eq!(r.summary.formats, vec!["ndjson"]);
-    assert_eq!(
-        r.sends[0].event.client_ip.as_deref(),
-        Some("185.73.124.135")
-    );
-    assert_eq!(
-        r.sends[1].event.client_ip.as_deref(),
-        Some("2603:10b6:930:3d::7")
-    );
-    assert_eq!(
-        r.sends[0].event.record_type.as_deref(),
-        Some("ExchangeItem")
-    );
-    assert_eq!(
-        r.sends
-            .iter()
-            .map(|s| s.event.source.line)
-            .collect::<Vec<_>>(),
-        vec![1, 2, 3, 4]
-    );
+    assert_eq!(r.sends[0].event.client_ip.as_deref(), Some("185.73.124.135"));
+    assert_eq!(r.sends[1].event.client_ip.as_deref(), Some("2603:10b6:930:3d::7"));
+    assert_eq!(r.sends[0].event.record_type.as_deref(), Some("ExchangeItem"));
+    assert_eq!(r.sends.iter().map(|s| s.event.source.line).collect::<Vec<_>>(), vec![1, 2, 3, 4]);
     // "LogonType":"2" is read as Delegated.
-    let on_behalf = r
-        .sends
-        .iter()
-        .find(|s| s.event.operation == "SendOnBehalf")
-        .unwrap();
-    assert_eq!(
-        on_behalf.event.logon_type,
-        Some(sendas_core::model::LogonType::Delegated)
-    );
+    let on_behalf = r.sends.iter().find(|s| s.event.operation == "SendOnBehalf").unwrap();
+    assert_eq!(on_behalf.event.logon_type, Some(sendas_core::model::LogonType::Delegated));
 }
 
 #[test]
@@ -247,19 +148,8 @@ fn graph_json_envelope() {
     assert_counts_add_up(&r);
     assert_eq!(r.summary.formats, vec!["graph-json"]);
     assert_eq!((r.summary.rows_read, r.summary.events), (4, 4));
-    assert_eq!(
-        classes(&r),
-        ClassCounts {
-            connector: 1,
-            application: 1,
-            delegate: 1,
-            ..Default::default()
-        }
-    );
-    assert!(r
-        .sends
-        .iter()
-        .all(|s| s.event.actor.as_deref() != Some("7b1d3c4e-0000-4000-8000-000000000001")));
+    assert_eq!(classes(&r), ClassCounts { connector: 1, application: 1, delegate: 1, ..Default::default() });
+    assert!(r.sends.iter().all(|s| s.event.actor.as_deref() != Some("7b1d3c4e-0000-4000-8000-000000000001")));
 }
 
 #[test]
@@ -274,14 +164,13 @@ fn sentinel_csv_measures_delays_from_ingestion_time() {
     assert_eq!(exchange.max_seconds, Some(16 * 3600));
     assert_eq!(exchange.arrival_sources, vec!["ingestion-time"]);
     let sharepoint = &r.summary.delays["SharePoint"];
-    assert_eq!(
-        (sharepoint.measured, sharepoint.p50_seconds),
-        (2, Some(6 * 60))
-    );
+    assert_eq!((sharepoint.measured, sharepoint.p50_seconds), (2, Some(6 * 60)));
     assert_eq!(r.summary.delay_note, None);
-    assert!(r.summary.findings.iter().any(|f| f.kind == "delay"
-        && f.text
-            .starts_with("Half of Exchange events reached the log within 47 min")));
+    assert!(r
+        .summary
+        .findings
+        .iter()
+        .any(|f| f.kind == "delay" && f.text.starts_with("Half of Exchange events reached the log within 47 min")));
     // Locale times with milliseconds.
     assert_eq!(
         r.sends[0].event.time,
@@ -305,15 +194,7 @@ fn mailbox_audit_csv_uses_display_names_and_logon_type_names() {
     let r = analyse_fixture("mailbox-audit-log.csv");
     assert_counts_add_up(&r);
     assert_eq!(r.summary.formats, vec!["mailbox-audit-csv"]);
-    assert_eq!(
-        classes(&r),
-        ClassCounts {
-            connector: 1,
-            owner: 1,
-            delegate: 1,
-            ..Default::default()
-        }
-    );
+    assert_eq!(classes(&r), ClassCounts { connector: 1, owner: 1, delegate: 1, ..Default::default() });
     let delegate = send(&r, "Budget approval");
     assert_eq!(delegate.event.actor.as_deref(), Some("Kim Akers"));
     assert_eq!(delegate.classification.class, SendClass::Delegate);
@@ -325,16 +206,8 @@ fn overlapping_daily_exports_are_merged_and_bound_the_late_record() {
     let day2 = fixture("daily-export-2026-11-21.csv");
     let r = analyse_chunked(
         &[
-            (
-                "daily-export-2026-11-20.csv",
-                &day1,
-                Some("2026-11-20T12:00:00Z"),
-            ),
-            (
-                "daily-export-2026-11-21.csv",
-                &day2,
-                Some("2026-11-21T12:00:00Z"),
-            ),
+            ("daily-export-2026-11-20.csv", &day1, Some("2026-11-20T12:00:00Z")),
+            ("daily-export-2026-11-21.csv", &day2, Some("2026-11-21T12:00:00Z")),
         ],
         usize::MAX,
     );
@@ -343,27 +216,14 @@ fn overlapping_daily_exports_are_merged_and_bound_the_late_record() {
     assert_eq!((s.rows_read, s.events, s.duplicates), (8, 5, 3));
     assert_eq!(s.sources[1].duplicates, 3);
     // C (11:30 on the 20th) was absent at 12:00 on the 20th, present at 12:00 on the 21st.
-    let late = r
-        .sends
-        .iter()
-        .find(|e| e.event.subject.as_deref() == Some("C arrived late"))
-        .unwrap();
-    assert_eq!(
-        late.delay,
-        Some(Delay::Bounded {
-            min_seconds: 30 * 60,
-            max_seconds: 24 * 3600 + 30 * 60
-        })
-    );
+    let late = r.sends.iter().find(|e| e.event.subject.as_deref() == Some("C arrived late")).unwrap();
+    assert_eq!(late.delay, Some(Delay::Bounded { min_seconds: 30 * 60, max_seconds: 24 * 3600 + 30 * 60 }));
     assert_eq!(s.delays["Exchange"].bounded, 1);
     assert_eq!(s.delays["Exchange"].measured, 0);
     // D was created after the first export was taken: its absence proves nothing.
     assert_eq!(s.delays["SharePoint"].bounded, 0);
     // Without export times nothing is bounded, and the note says why.
-    let blind = analyse_chunked(
-        &[("day1.csv", &day1, None), ("day2.csv", &day2, None)],
-        usize::MAX,
-    );
+    let blind = analyse_chunked(&[("day1.csv", &day1, None), ("day2.csv", &day2, None)], usize::MAX);
     assert!(blind.summary.delays.values().all(|d| d.bounded == 0));
     assert!(blind.summary.delay_note.unwrap().contains("--exported-at"));
 }
@@ -377,9 +237,7 @@ fn malformed_rows_are_reported_with_lines_and_good_rows_kept() {
     let lines: Vec<u64> = s.errors.iter().map(|e| e.line).collect();
     assert_eq!(lines, vec![3, 4, 6, 7, 9]);
     assert!(s.errors[0].message.contains("not valid JSON"));
-    assert!(s.errors[1]
-        .message
-        .contains("5 fields but the header has 4"));
+    assert!(s.errors[1].message.contains("5 fields but the header has 4"));
     assert!(s.errors[2].message.contains("no Operation"));
     assert!(s.errors[3].message.contains("2026-13-45"));
     assert!(s.errors[4].message.contains("cut short"));
@@ -390,28 +248,12 @@ fn malformed_rows_are_reported_with_lines_and_good_rows_kept() {
 fn unusable_inputs_are_fatal_with_a_clear_reason() {
     use sendas_core::ingest::FatalError;
     let mut analysis = sendas_core::Analysis::default();
-    let meta = |name: &str| sendas_core::SourceMeta {
-        name: name.into(),
-        exported_at: None,
-    };
-    assert_eq!(
-        analysis.read_source(meta("empty.csv"), b""),
-        Err(FatalError::Empty)
-    );
-    assert_eq!(
-        analysis.read_source(meta("blank.csv"), b"  \r\n\n"),
-        Err(FatalError::Empty)
-    );
-    let err = analysis
-        .read_source(meta("people.csv"), b"name,email\nkim,kim@contoso.com\n")
-        .unwrap_err();
-    assert!(
-        err.to_string().contains("not a Microsoft 365 audit export"),
-        "{err}"
-    );
-    let err = analysis
-        .read_source(meta("book.xlsx"), b"PK\x03\x04\x14\x00\x06\x00")
-        .unwrap_err();
+    let meta = |name: &str| sendas_core::SourceMeta { name: name.into(), exported_at: None };
+    assert_eq!(analysis.read_source(meta("empty.csv"), b""), Err(FatalError::Empty));
+    assert_eq!(analysis.read_source(meta("blank.csv"), b"  \r\n\n"), Err(FatalError::Empty));
+    let err = analysis.read_source(meta("people.csv"), b"name,email\nkim,kim@contoso.com\n").unwrap_err();
+    assert!(err.to_string().contains("not a Microsoft 365 audit export"), "{err}");
+    let err = analysis.read_source(meta("book.xlsx"), b"PK\x03\x04\x14\x00\x06\x00").unwrap_err();
     assert!(err.to_string().contains("xlsx"), "{err}");
     for (name, text) in [
         ("Cargo.toml", &b"[workspace]\nmembers = []\n"[..]),
@@ -419,16 +261,8 @@ fn unusable_inputs_are_fatal_with_a_clear_reason() {
         ("numbers.json", b"[1,2,3]"),
     ] {
         let err = analysis.read_source(meta(name), text).unwrap_err();
-        assert!(
-            matches!(err, FatalError::NotAnAuditExport { .. }),
-            "{name}: {err}"
-        );
+        assert!(matches!(err, FatalError::NotAnAuditExport { .. }), "{name}: {err}");
     }
     // A header alone is a valid, empty export.
-    assert!(analysis
-        .read_source(
-            meta("header.csv"),
-            b"CreationDate,UserIds,Operations,AuditData\r\n"
-        )
-        .is_ok());
+    assert!(analysis.read_source(meta("header.csv"), b"CreationDate,UserIds,Operations,AuditData\r\n").is_ok());
 }

@@ -142,9 +142,7 @@ impl std::fmt::Display for Evidence {
 }
 
 fn lower_contains(haystack: &str, needle: &str) -> bool {
-    haystack
-        .to_ascii_lowercase()
-        .contains(&needle.to_ascii_lowercase())
+    haystack.to_ascii_lowercase().contains(&needle.to_ascii_lowercase())
 }
 
 impl Condition {
@@ -169,9 +167,7 @@ impl Condition {
             Self::StartsWith { field, any_of } => {
                 let value = field.value(event)?;
                 let lower = value.to_ascii_lowercase();
-                let hit = any_of
-                    .iter()
-                    .find(|p| lower.starts_with(&p.to_ascii_lowercase()))?;
+                let hit = any_of.iter().find(|p| lower.starts_with(&p.to_ascii_lowercase()))?;
                 Some(vec![fact(*field, value, format!("starts with {hit}"))])
             }
             Self::PresentAndNotIn { field, values } => {
@@ -179,11 +175,7 @@ impl Condition {
                 if values.iter().any(|v| v.eq_ignore_ascii_case(value)) {
                     return None;
                 }
-                Some(vec![fact(
-                    *field,
-                    value,
-                    "is not a first-party mail client".to_owned(),
-                )])
+                Some(vec![fact(*field, value, "is not a first-party mail client".to_owned())])
             }
             Self::ActorOwnsMailbox => actor_owns_mailbox(event),
             Self::ActorIsNotMailbox => {
@@ -197,12 +189,9 @@ impl Condition {
                     fact(Field::Mailbox, mailbox, "is another mailbox".to_owned()),
                 ])
             }
-            Self::Note { field, because } => Some(
-                field
-                    .value(event)
-                    .map(|v| vec![fact(*field, v, because.clone())])
-                    .unwrap_or_default(),
-            ),
+            Self::Note { field, because } => {
+                Some(field.value(event).map(|v| vec![fact(*field, v, because.clone())]).unwrap_or_default())
+            }
             Self::All(conditions) => {
                 let mut all = Vec::new();
                 for condition in conditions {
@@ -229,10 +218,7 @@ fn actor_owns_mailbox(event: &AuditEvent) -> Option<Vec<Evidence>> {
     // mailbox: the SIDs of the session's own mailbox say nothing about it.
     let names_target = event.send_as.is_some() || event.send_on_behalf.is_some();
     if !names_target {
-        if let (Some(actor_sid), Some(owner_sid)) = (
-            event.actor_sid.as_deref(),
-            event.mailbox_owner_sid.as_deref(),
-        ) {
+        if let (Some(actor_sid), Some(owner_sid)) = (event.actor_sid.as_deref(), event.mailbox_owner_sid.as_deref()) {
             if !actor_sid.is_empty() && actor_sid.eq_ignore_ascii_case(owner_sid) {
                 return Some(vec![
                     fact("LogonUserSid", actor_sid, "equals MailboxOwnerSid"),
@@ -298,9 +284,7 @@ pub struct RuleSet {
 
 impl Default for RuleSet {
     fn default() -> Self {
-        Self {
-            rules: default_rules(),
-        }
+        Self { rules: default_rules() }
     }
 }
 
@@ -309,18 +293,10 @@ impl RuleSet {
     pub fn classify(&self, event: &AuditEvent) -> Classification {
         for rule in &self.rules {
             if let Some(evidence) = rule.condition.eval(event) {
-                return Classification {
-                    class: rule.class,
-                    rule: Some(rule.name.clone()),
-                    evidence,
-                };
+                return Classification { class: rule.class, rule: Some(rule.name.clone()), evidence };
             }
         }
-        Classification {
-            class: SendClass::Unknown,
-            rule: None,
-            evidence: Vec::new(),
-        }
+        Classification { class: SendClass::Unknown, rule: None, evidence: Vec::new() }
     }
 }
 

@@ -12,17 +12,11 @@ fn strings(values: &[&str]) -> Vec<String> {
 }
 
 fn contains(field: Field, values: &[&str]) -> Condition {
-    Condition::Contains {
-        field,
-        any_of: strings(values),
-    }
+    Condition::Contains { field, any_of: strings(values) }
 }
 
 fn equals(field: Field, values: &[&str]) -> Condition {
-    Condition::Equals {
-        field,
-        any_of: strings(values),
-    }
+    Condition::Equals { field, any_of: strings(values) }
 }
 
 /// `ClientInfoString` markers of a person's mail client (Exchange store's client-type prefixes).

@@ -57,9 +57,7 @@ fn a_person_sending_as_another_mailbox_from_owa_is_a_delegate() {
     // Evidence names both identities and the client.
     let text = c.evidence_lines().join("\n");
     assert!(
-        text.contains("kim@contoso.com")
-            && text.contains("ceo@contoso.com")
-            && text.contains("Client=OWA"),
+        text.contains("kim@contoso.com") && text.contains("ceo@contoso.com") && text.contains("Client=OWA"),
         "{text}"
     );
 }
@@ -86,10 +84,7 @@ fn apps_system_and_admins_are_told_apart() {
     rest.client_info = Some("Client=REST;Client=RESTSystem;UserAgent=[NoUserAgent]".into());
     assert_eq!(class_of(&rest).0, SendClass::Application);
 
-    let mut system = send_as(
-        "NT AUTHORITY\\SYSTEM (Microsoft.Exchange.ServiceHost)",
-        "x@contoso.com",
-    );
+    let mut system = send_as("NT AUTHORITY\\SYSTEM (Microsoft.Exchange.ServiceHost)", "x@contoso.com");
     system.user_type = Some(UserType::Regular);
     assert_eq!(class_of(&system).0, SendClass::System);
 
@@ -120,8 +115,5 @@ fn rules_round_trip_through_json_so_tenants_can_add_their_own() {
     let text = serde_json::to_string(&rules).unwrap();
     let back: RuleSet = serde_json::from_str(&text).unwrap();
     assert_eq!(back, rules);
-    assert!(rules
-        .rules
-        .iter()
-        .all(|r| !r.explanation.is_empty() && !r.name.is_empty()));
+    assert!(rules.rules.iter().all(|r| !r.explanation.is_empty() && !r.name.is_empty()));
 }

@@ -15,6 +15,8 @@ pub(crate) struct CsvRow<'a> {
     pub line: u64,
     data: &'a [u8],
     ends: &'a [usize],
+    /// The row was larger than the table's limit; its fields were discarded.
+    pub oversized: bool,
 }
 
 impl<'a> CsvRow<'a> {
@@ -32,7 +34,7 @@ impl<'a> CsvRow<'a> {
 
     /// True for the single empty field csv-core reports for a blank line.
     pub fn is_blank(&self) -> bool {
-        self.ends.len() == 1 && self.ends[0] == 0
+        !self.oversized && self.ends.len() == 1 && self.ends[0] == 0
     }
 }
 
@@ -50,11 +52,23 @@ pub(crate) struct CsvTable {
     quotes: u64,
     /// True once the current record has consumed any byte.
     in_record: bool,
+    /// Largest record kept, in bytes; a larger one is discarded as it streams past.
+    limit: usize,
+    /// The current record passed the limit.
+    oversized: bool,
+    /// Line breaks inside the discarded part of an oversized record.
+    discarded_newlines: u64,
 }
 
+/// Fields in one row before it counts as oversized (a row of a million commas).
+const MAX_FIELDS: usize = 1 << 16;
+
 impl CsvTable {
-    pub(crate) fn new(delimiter: u8) -> Self {
+    pub(crate) fn new(delimiter: u8, limit: usize) -> Self {
         Self {
+            limit,
+            oversized: false,
+            discarded_newlines: 0,
             reader: ReaderBuilder::new().delimiter(delimiter).build(),
             out: vec![0; 64 * 1024],
             out_len: 0,
@@ -88,11 +102,8 @@ impl CsvTable {
 
     fn run(&mut self, mut input: &[u8], at_end: bool, on_row: &mut dyn FnMut(CsvRow<'_>)) {
         loop {
-            let (result, nin, nout, nend) = self.reader.read_record(
-                input,
-                &mut self.out[self.out_len..],
-                &mut self.ends[self.ends_len..],
-            );
+            let (result, nin, nout, nend) =
+                self.reader.read_record(input, &mut self.out[self.out_len..], &mut self.ends[self.ends_len..]);
             let consumed = &input[..nin];
             if !consumed.is_empty() {
                 self.in_record = true;
@@ -110,25 +121,41 @@ impl CsvTable {
                     }
                 }
                 ReadRecordResult::OutputFull => {
-                    let bigger = self.out.len() * 2;
-                    self.out.resize(bigger, 0);
+                    if self.out.len() * 2 > self.limit {
+                        // Past the limit: drop what was kept and go on reading to the row's end,
+                        // so memory stays bounded and the next row is read normally.
+                        self.discarded_newlines += count_byte(&self.out[..self.out_len], b'\n');
+                        self.out_len = 0;
+                        self.ends_len = 0;
+                        self.oversized = true;
+                    } else {
+                        let bigger = self.out.len() * 2;
+                        self.out.resize(bigger, 0);
+                    }
                 }
                 ReadRecordResult::OutputEndsFull => {
-                    let bigger = self.ends.len() * 2;
-                    self.ends.resize(bigger, 0);
+                    if self.ends.len() >= MAX_FIELDS {
+                        self.discarded_newlines += count_byte(&self.out[..self.out_len], b'\n');
+                        self.out_len = 0;
+                        self.ends_len = 0;
+                        self.oversized = true;
+                    } else {
+                        let bigger = self.ends.len() * 2;
+                        self.ends.resize(bigger, 0);
+                    }
                 }
                 ReadRecordResult::Record => {
                     let data = &self.out[..self.out_len];
                     // Lines up to the row's end, minus its terminator, minus breaks inside quoted fields.
                     // A flush at end of input (nothing consumed) has no terminator.
                     let terminator = u64::from(nin > 0 && self.last_byte == Some(b'\n'));
-                    let inside = count_byte(data, b'\n');
+                    let inside = count_byte(data, b'\n') + self.discarded_newlines;
                     let line = (self.newlines - terminator).saturating_sub(inside) + 1;
-                    on_row(CsvRow {
-                        line,
-                        data,
-                        ends: &self.ends[..self.ends_len],
-                    });
+                    let oversized = self.oversized;
+                    let (data, ends) = if oversized { (&[][..], &[][..]) } else { (data, &self.ends[..self.ends_len]) };
+                    on_row(CsvRow { line, data, ends, oversized });
+                    self.oversized = false;
+                    self.discarded_newlines = 0;
                     self.out_len = 0;
                     self.ends_len = 0;
                     self.quotes = 0;
@@ -161,9 +188,7 @@ pub(crate) fn guess_delimiter(header_line: &[u8]) -> u8 {
         }
     }
     let candidates = [b',', b';', b'\t'];
-    let best = (0..3)
-        .max_by_key(|&i| (counts[i], usize::from(i == 0)))
-        .unwrap_or(0);
+    let best = (0..3).max_by_key(|&i| (counts[i], usize::from(i == 0))).unwrap_or(0);
     candidates[best]
 }
 
@@ -172,12 +197,10 @@ mod tests {
     use super::*;
 
     fn rows(input: &[u8], chunk: usize) -> (Vec<(u64, Vec<String>)>, bool) {
-        let mut table = CsvTable::new(b',');
+        let mut table = CsvTable::new(b',', 1 << 20);
         let mut got = Vec::new();
         let mut on_row = |row: CsvRow<'_>| {
-            let fields = (0..row.len())
-                .map(|i| String::from_utf8_lossy(row.field(i).unwrap()).into_owned())
-                .collect();
+            let fields = (0..row.len()).map(|i| String::from_utf8_lossy(row.field(i).unwrap()).into_owned()).collect();
             got.push((row.line, fields));
         };
         for piece in input.chunks(chunk.max(1)) {
@@ -194,11 +217,7 @@ mod tests {
         for chunk in [1, 2, 3, 5, 8, 1000] {
             let (got, cut) = rows(input, chunk);
             assert!(!cut);
-            let lines: Vec<u64> = got
-                .iter()
-                .filter(|(_, f)| f != &vec![String::new()])
-                .map(|(l, _)| *l)
-                .collect();
+            let lines: Vec<u64> = got.iter().filter(|(_, f)| f != &vec![String::new()]).map(|(l, _)| *l).collect();
             assert_eq!(lines, vec![1, 2, 5, 6], "chunk {chunk}: {got:?}");
             let last = got.iter().rev().find(|(l, _)| *l == 5).unwrap();
             assert_eq!(last.1[1], "he said \"hi\"");
@@ -213,11 +232,23 @@ mod tests {
     }
 
     #[test]
+    fn rows_over_the_limit_are_discarded_and_the_next_row_read() {
+        let big = "x".repeat(300_000);
+        let input = format!("a,b\n1,\"{big}\n{big}\"\n2,ok\n");
+        let mut table = CsvTable::new(b',', 100_000);
+        let mut got = Vec::new();
+        let mut on_row = |row: CsvRow<'_>| got.push((row.line, row.oversized, row.len()));
+        for piece in input.as_bytes().chunks(4096) {
+            table.feed(piece, &mut on_row);
+        }
+        table.finish(&mut on_row);
+        assert_eq!(got, vec![(1, false, 2), (2, true, 0), (4, false, 2)]);
+        assert!(table.out.len() <= 131_072, "the buffer stayed bounded: {}", table.out.len());
+    }
+
+    #[test]
     fn delimiter_is_guessed_from_the_header() {
-        assert_eq!(
-            guess_delimiter(b"CreationDate;UserIds;Operations;AuditData"),
-            b';'
-        );
+        assert_eq!(guess_delimiter(b"CreationDate;UserIds;Operations;AuditData"), b';');
         assert_eq!(guess_delimiter(b"\"a;b\",c,d"), b',');
         assert_eq!(guess_delimiter(b"a\tb\tc"), b'\t');
         assert_eq!(guess_delimiter(b"single"), b',');

@@ -46,9 +46,7 @@ pub(crate) struct TextDecoder {
 
 impl TextDecoder {
     pub(crate) fn new() -> Self {
-        Self {
-            state: State::Detecting(Vec::with_capacity(SNIFF_LEN)),
-        }
+        Self { state: State::Detecting(Vec::with_capacity(SNIFF_LEN)) }
     }
 
     /// The encoding, once decided.
@@ -56,20 +54,13 @@ impl TextDecoder {
         match self.state {
             State::Detecting(_) => None,
             State::Utf8 => Some(TextEncoding::Utf8),
-            State::Utf16 {
-                little_endian: true,
-                ..
-            } => Some(TextEncoding::Utf16Le),
+            State::Utf16 { little_endian: true, .. } => Some(TextEncoding::Utf16Le),
             State::Utf16 { .. } => Some(TextEncoding::Utf16Be),
         }
     }
 
     /// Decodes one chunk. The result borrows `input` when no conversion is needed, else `scratch`.
-    pub(crate) fn push<'a>(
-        &mut self,
-        input: &'a [u8],
-        scratch: &'a mut Vec<u8>,
-    ) -> Result<&'a [u8], FatalError> {
+    pub(crate) fn push<'a>(&mut self, input: &'a [u8], scratch: &'a mut Vec<u8>) -> Result<&'a [u8], FatalError> {
         scratch.clear();
         if let State::Detecting(held) = &mut self.state {
             held.extend_from_slice(input);
@@ -112,27 +103,11 @@ impl TextDecoder {
             return Err(FatalError::NotText { what: mistake });
         }
         self.state = match head {
-            [0xFF, 0xFE, ..] => State::Utf16 {
-                little_endian: true,
-                carry: None,
-                high: None,
-            },
-            [0xFE, 0xFF, ..] => State::Utf16 {
-                little_endian: false,
-                carry: None,
-                high: None,
-            },
+            [0xFF, 0xFE, ..] => State::Utf16 { little_endian: true, carry: None, high: None },
+            [0xFE, 0xFF, ..] => State::Utf16 { little_endian: false, carry: None, high: None },
             // No BOM: ASCII text in UTF-16 has every other byte zero.
-            [a, 0, b, 0, ..] if *a != 0 && *b != 0 => State::Utf16 {
-                little_endian: true,
-                carry: None,
-                high: None,
-            },
-            [0, a, 0, b, ..] if *a != 0 && *b != 0 => State::Utf16 {
-                little_endian: false,
-                carry: None,
-                high: None,
-            },
+            [a, 0, b, 0, ..] if *a != 0 && *b != 0 => State::Utf16 { little_endian: true, carry: None, high: None },
+            [0, a, 0, b, ..] if *a != 0 && *b != 0 => State::Utf16 { little_endian: false, carry: None, high: None },
             _ => State::Utf8,
         };
         Ok(())
@@ -142,11 +117,7 @@ impl TextDecoder {
         match &mut self.state {
             State::Detecting(_) => unreachable!("convert runs after decide"),
             State::Utf8 => out.extend_from_slice(input),
-            State::Utf16 {
-                little_endian,
-                carry,
-                high,
-            } => {
+            State::Utf16 { little_endian, carry, high } => {
                 out.reserve(input.len() / 2 + 4);
                 let mut bytes = input;
                 let mut units: Vec<u16> = Vec::with_capacity(input.len() / 2 + 2);
@@ -236,18 +207,10 @@ mod tests {
     fn utf16(text: &str, little_endian: bool, bom: bool) -> Vec<u8> {
         let mut bytes = Vec::new();
         if bom {
-            bytes.extend_from_slice(if little_endian {
-                &[0xFF, 0xFE]
-            } else {
-                &[0xFE, 0xFF]
-            });
+            bytes.extend_from_slice(if little_endian { &[0xFF, 0xFE] } else { &[0xFE, 0xFF] });
         }
         for u in text.encode_utf16() {
-            bytes.extend_from_slice(&if little_endian {
-                u.to_le_bytes()
-            } else {
-                u.to_be_bytes()
-            });
+            bytes.extend_from_slice(&if little_endian { u.to_le_bytes() } else { u.to_be_bytes() });
         }
         bytes
     }
@@ -265,11 +228,7 @@ mod tests {
         ];
         for input in inputs {
             for chunk in [1, 2, 3, 5, 7, 4096] {
-                assert_eq!(
-                    decode_in_chunks(&input, chunk).unwrap(),
-                    text,
-                    "chunk {chunk}"
-                );
+                assert_eq!(decode_in_chunks(&input, chunk).unwrap(), text, "chunk {chunk}");
             }
         }
     }

@@ -19,8 +19,8 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::model::{
-    normalise_ip, record_type_name, workload_for_record_type, ArrivalSource, AuditEvent, LogonType,
-    OwnerChange, SendOperation, SourceRef, UserType,
+    normalise_ip, record_type_name, workload_for_record_type, ArrivalSource, AuditEvent, LogonType, OwnerChange,
+    SendOperation, SourceRef, UserType,
 };
 use crate::time::{parse_timestamp, DateOrder};
 
@@ -98,26 +98,14 @@ pub(crate) const ALIASES: &[(&str, KeyRole)] = &[
     ("Operations", KeyRole::Scalar(FieldId::Operation)),
     ("UserId", KeyRole::Scalar(FieldId::UserId)),
     ("UserIds", KeyRole::Scalar(FieldId::UserId)),
-    (
-        "userPrincipalName",
-        KeyRole::Scalar(FieldId::UserPrincipalName),
-    ),
-    (
-        "LogonUserDisplayName",
-        KeyRole::Scalar(FieldId::LogonUserDisplayName),
-    ),
+    ("userPrincipalName", KeyRole::Scalar(FieldId::UserPrincipalName)),
+    ("LogonUserDisplayName", KeyRole::Scalar(FieldId::LogonUserDisplayName)),
     ("LogonUserSid", KeyRole::Scalar(FieldId::ActorSid)),
     ("MailboxOwnerUPN", KeyRole::Scalar(FieldId::MailboxOwnerUpn)),
-    (
-        "MailboxResolvedOwnerName",
-        KeyRole::Scalar(FieldId::MailboxResolvedOwnerName),
-    ),
+    ("MailboxResolvedOwnerName", KeyRole::Scalar(FieldId::MailboxResolvedOwnerName)),
     ("MailboxOwnerSid", KeyRole::Scalar(FieldId::MailboxOwnerSid)),
     ("SendAsUserSmtp", KeyRole::Scalar(FieldId::SendAsSmtp)),
-    (
-        "SendOnBehalfOfUserSmtp",
-        KeyRole::Scalar(FieldId::SendOnBehalfSmtp),
-    ),
+    ("SendOnBehalfOfUserSmtp", KeyRole::Scalar(FieldId::SendOnBehalfSmtp)),
     ("ClientInfoString", KeyRole::Scalar(FieldId::ClientInfo)),
     ("LogonType", KeyRole::Scalar(FieldId::LogonType)),
     ("Logon_Type", KeyRole::Scalar(FieldId::LogonType)),
@@ -126,10 +114,7 @@ pub(crate) const ALIASES: &[(&str, KeyRole)] = &[
     ("ClientAppId", KeyRole::Scalar(FieldId::ClientAppId)),
     ("ClientIP", KeyRole::Scalar(FieldId::ClientIp)),
     ("ClientIPAddress", KeyRole::Scalar(FieldId::ClientIpAddress)),
-    (
-        "Client_IPAddress",
-        KeyRole::Scalar(FieldId::ClientIpAddress),
-    ),
+    ("Client_IPAddress", KeyRole::Scalar(FieldId::ClientIpAddress)),
     ("ItemName", KeyRole::Scalar(FieldId::Subject)),
     ("ItemSubject", KeyRole::Scalar(FieldId::Subject)),
     ("ObjectId", KeyRole::Scalar(FieldId::ObjectId)),
@@ -140,10 +125,7 @@ pub(crate) const ALIASES: &[(&str, KeyRole)] = &[
     ("TimeReceived", KeyRole::Scalar(FieldId::IngestionTime)),
     ("contentCreated", KeyRole::Scalar(FieldId::ContentCreated)),
     ("Parameters", KeyRole::Raw(FieldId::Parameters)),
-    (
-        "ModifiedProperties",
-        KeyRole::Raw(FieldId::ModifiedProperties),
-    ),
+    ("ModifiedProperties", KeyRole::Raw(FieldId::ModifiedProperties)),
     ("AuditData", KeyRole::AuditData),
     ("Item", KeyRole::Item),
     ("AppAccessContext", KeyRole::AppAccessContext),
@@ -152,11 +134,7 @@ pub(crate) const ALIASES: &[(&str, KeyRole)] = &[
 /// Strips what exports add around a column name: a BOM, spaces, quotes,
 /// and Log Analytics' ` [UTC]` suffix.
 pub(crate) fn normalise_header(name: &str) -> &str {
-    let name = name
-        .trim_start_matches('\u{feff}')
-        .trim()
-        .trim_matches('"')
-        .trim();
+    let name = name.trim_start_matches('\u{feff}').trim().trim_matches('"').trim();
     match name.rfind(" [") {
         Some(i) if name.ends_with(']') => name[..i].trim_end(),
         _ => name,
@@ -189,10 +167,7 @@ pub(crate) struct RecordFields<'a> {
 
 impl<'a> RecordFields<'a> {
     pub(crate) fn get(&self, field: FieldId) -> Option<&str> {
-        self.values[field as usize]
-            .as_deref()
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
+        self.values[field as usize].as_deref().map(str::trim).filter(|v| !v.is_empty())
     }
 
     pub(crate) fn set(&mut self, field: FieldId, value: Cow<'a, str>) {
@@ -205,11 +180,7 @@ impl<'a> RecordFields<'a> {
     /// True when the record has any field every audit record has (an operation or a time),
     /// itself or in its AuditData: tells an audit export from other JSON.
     pub(crate) fn looks_like_audit(&self) -> bool {
-        let core = [
-            FieldId::Operation,
-            FieldId::CreationTime,
-            FieldId::EnvelopeTime,
-        ];
+        let core = [FieldId::Operation, FieldId::CreationTime, FieldId::EnvelopeTime];
         core.iter().any(|f| self.values[*f as usize].is_some())
             || self.inner.as_ref().is_some_and(|i| i.looks_like_audit())
             || self.inner_error.is_some()
@@ -252,14 +223,10 @@ pub(crate) fn json_error_kind(error: &serde_json::Error, text: &str) -> RowError
         }
         return RowErrorKind::TruncatedJson;
     }
-    if error.classify() == serde_json::error::Category::Data
-        && text.trim_start().starts_with(|c| c != '{')
-    {
+    if error.classify() == serde_json::error::Category::Data && text.trim_start().starts_with(|c| c != '{') {
         return RowErrorKind::NotAnObject;
     }
-    RowErrorKind::InvalidJson {
-        detail: error.to_string(),
-    }
+    RowErrorKind::InvalidJson { detail: error.to_string() }
 }
 
 impl<'de> Deserialize<'de> for RecordFields<'de> {
@@ -300,10 +267,7 @@ impl<'de> Visitor<'de> for RecordVisitor {
                         if fields.inner.is_none() {
                             match parse_record(&text) {
                                 Ok(inner) => fields.inner = Some(Box::new(inner.into_owned())),
-                                Err(error) => {
-                                    fields.inner_error =
-                                        Some((json_error_kind(&error, &text), text.len()))
-                                }
+                                Err(error) => fields.inner_error = Some((json_error_kind(&error, &text), text.len())),
                             }
                         }
                     }
@@ -379,11 +343,7 @@ impl<'de> Deserialize<'de> for Scalar<'de> {
                 Ok(Scalar(Some(Cow::Owned(v.to_string()))))
             }
             fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
-                Ok(Scalar(Some(Cow::Borrowed(if v {
-                    "true"
-                } else {
-                    "false"
-                }))))
+                Ok(Scalar(Some(Cow::Borrowed(if v { "true" } else { "false" }))))
             }
             fn visit_unit<E>(self) -> Result<Self::Value, E> {
                 Ok(Scalar(None))
@@ -522,14 +482,8 @@ pub(crate) struct MappingNotes {
     pub ambiguous_dates: u64,
 }
 
-fn pick<'f>(
-    outer: &'f RecordFields<'_>,
-    inner: Option<&'f RecordFields<'_>>,
-    field: FieldId,
-) -> Option<&'f str> {
-    inner
-        .and_then(|i| i.get(field))
-        .or_else(|| outer.get(field))
+fn pick<'f>(outer: &'f RecordFields<'_>, inner: Option<&'f RecordFields<'_>>, field: FieldId) -> Option<&'f str> {
+    inner.and_then(|i| i.get(field)).or_else(|| outer.get(field))
 }
 
 fn owned(value: Option<&str>) -> Option<String> {
@@ -549,19 +503,13 @@ pub(crate) fn build_event(
     let inner = outer.inner.as_deref();
     let f = |field| pick(outer, inner, field);
 
-    let operation =
-        f(FieldId::Operation).ok_or(RowErrorKind::MissingField { field: "Operation" })?;
+    let operation = f(FieldId::Operation).ok_or(RowErrorKind::MissingField { field: "Operation" })?;
     let time = resolve_time(outer, inner, hint, notes)?;
 
     let record_type = f(FieldId::RecordType).map(record_type_name);
     let workload = f(FieldId::Workload)
         .map(str::to_owned)
-        .or_else(|| {
-            record_type
-                .as_deref()
-                .and_then(workload_for_record_type)
-                .map(str::to_owned)
-        })
+        .or_else(|| record_type.as_deref().and_then(workload_for_record_type).map(str::to_owned))
         .unwrap_or_else(|| "Unknown".to_owned());
     // Graph's envelope `userId` is an object id; its `userPrincipalName` is the name people know.
     let actor = inner
@@ -570,15 +518,11 @@ pub(crate) fn build_event(
         .or_else(|| outer.get(FieldId::UserId))
         .or_else(|| f(FieldId::LogonUserDisplayName));
     let (arrived, arrival_source) = match f(FieldId::IngestionTime) {
-        Some(text) => (
-            Some(parse_time_field(text, "ingestion time", hint.order)?),
-            Some(ArrivalSource::IngestionTime),
-        ),
+        Some(text) => (Some(parse_time_field(text, "ingestion time", hint.order)?), Some(ArrivalSource::IngestionTime)),
         None => match f(FieldId::ContentCreated) {
-            Some(text) => (
-                Some(parse_time_field(text, "contentCreated", hint.order)?),
-                Some(ArrivalSource::ContentCreated),
-            ),
+            Some(text) => {
+                (Some(parse_time_field(text, "contentCreated", hint.order)?), Some(ArrivalSource::ContentCreated))
+            }
             None => (None, None),
         },
     };
@@ -593,9 +537,7 @@ pub(crate) fn build_event(
         operation: operation.to_owned(),
         actor: owned(actor),
         actor_sid: owned(f(FieldId::ActorSid)),
-        mailbox_owner: owned(
-            f(FieldId::MailboxOwnerUpn).or_else(|| f(FieldId::MailboxResolvedOwnerName)),
-        ),
+        mailbox_owner: owned(f(FieldId::MailboxOwnerUpn).or_else(|| f(FieldId::MailboxResolvedOwnerName))),
         mailbox_owner_sid: owned(f(FieldId::MailboxOwnerSid)),
         send_as: owned(f(FieldId::SendAsSmtp)),
         send_on_behalf: owned(f(FieldId::SendOnBehalfSmtp)),
@@ -604,9 +546,7 @@ pub(crate) fn build_event(
         user_type: f(FieldId::UserType).and_then(UserType::parse),
         app_id: owned(f(FieldId::AppId)),
         client_app_id: owned(f(FieldId::ClientAppId).or_else(|| f(FieldId::ContextClientAppId))),
-        client_ip: f(FieldId::ClientIp)
-            .or_else(|| f(FieldId::ClientIpAddress))
-            .map(normalise_ip),
+        client_ip: f(FieldId::ClientIp).or_else(|| f(FieldId::ClientIpAddress)).map(normalise_ip),
         subject: owned(f(FieldId::Subject)),
         object_id: owned(f(FieldId::ObjectId)),
         arrived,
@@ -617,17 +557,10 @@ pub(crate) fn build_event(
     })
 }
 
-fn parse_time_field(
-    text: &str,
-    what: &'static str,
-    order: DateOrder,
-) -> Result<DateTime<Utc>, RowErrorKind> {
+fn parse_time_field(text: &str, what: &'static str, order: DateOrder) -> Result<DateTime<Utc>, RowErrorKind> {
     parse_timestamp(text, order)
         .map(|t| t.time)
-        .ok_or_else(|| RowErrorKind::BadTimestamp {
-            field: what,
-            value: clip(text),
-        })
+        .ok_or_else(|| RowErrorKind::BadTimestamp { field: what, value: clip(text) })
 }
 
 /// `AuditData.CreationTime` (ISO, UTC) wins; the envelope's locale date is the fallback,
@@ -648,14 +581,10 @@ fn resolve_time(
         return Ok(time);
     }
     let Some(text) = envelope else {
-        return Err(RowErrorKind::MissingField {
-            field: "CreationTime",
-        });
+        return Err(RowErrorKind::MissingField { field: "CreationTime" });
     };
-    let parsed = parse_timestamp(text, hint.order).ok_or_else(|| RowErrorKind::BadTimestamp {
-        field: "CreationDate",
-        value: clip(text),
-    })?;
+    let parsed = parse_timestamp(text, hint.order)
+        .ok_or_else(|| RowErrorKind::BadTimestamp { field: "CreationDate", value: clip(text) })?;
     match parsed.slash_readings {
         Some((true, false)) => hint.learn(DateOrder::MonthFirst),
         Some((false, true)) => hint.learn(DateOrder::DayFirst),
@@ -714,34 +643,20 @@ fn value_text(value: &serde_json::Value) -> String {
 
 /// Reads a group owner change from Exchange admin (`Add-UnifiedGroupLinks -LinkType Owners`)
 /// or directory (`Add owner to group.`) records.
-fn owner_change(
-    operation: &str,
-    outer: &RecordFields<'_>,
-    inner: Option<&RecordFields<'_>>,
-) -> Option<OwnerChange> {
+fn owner_change(operation: &str, outer: &RecordFields<'_>, inner: Option<&RecordFields<'_>>) -> Option<OwnerChange> {
     let f = |field| pick(outer, inner, field);
     let parse_pairs = |field| -> Vec<NameValue> {
-        f(field)
-            .and_then(|raw| serde_json::from_str::<Vec<NameValue>>(raw).ok())
-            .unwrap_or_default()
+        f(field).and_then(|raw| serde_json::from_str::<Vec<NameValue>>(raw).ok()).unwrap_or_default()
     };
     let op = operation.to_ascii_lowercase();
     let split = |s: &str| -> Vec<String> {
-        s.split([',', ';'])
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .map(str::to_owned)
-            .collect()
+        s.split([',', ';']).map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned).collect()
     };
     match op.as_str() {
         "add-unifiedgrouplinks" | "remove-unifiedgrouplinks" => {
             let params = parse_pairs(FieldId::Parameters);
-            let get = |name: &str| {
-                params
-                    .iter()
-                    .find(|p| p.name.eq_ignore_ascii_case(name))
-                    .map(|p| value_text(&p.value))
-            };
+            let get =
+                |name: &str| params.iter().find(|p| p.name.eq_ignore_ascii_case(name)).map(|p| value_text(&p.value));
             if !get("LinkType")?.eq_ignore_ascii_case("Owners") {
                 return None;
             }
@@ -760,9 +675,7 @@ fn owner_change(
                 .iter()
                 .find(|p| p.name.eq_ignore_ascii_case("Group.DisplayName"))
                 .map(|p| value_text(&p.value))?;
-            let who: Vec<String> = f(FieldId::ObjectId)
-                .map(|s| vec![s.to_owned()])
-                .unwrap_or_default();
+            let who: Vec<String> = f(FieldId::ObjectId).map(|s| vec![s.to_owned()]).unwrap_or_default();
             let adding = op.starts_with("add");
             Some(OwnerChange {
                 group,
@@ -781,44 +694,27 @@ mod tests {
     fn event(text: &str) -> Result<AuditEvent, RowErrorKind> {
         let fields = parse_record(text).map_err(|e| json_error_kind(&e, text))?;
         let raw = || text.to_owned();
-        let ctx = EventContext {
-            source: SourceRef { file: 0, line: 1 },
-            raw: &raw,
-        };
-        build_event(
-            &fields,
-            &ctx,
-            &mut DateOrderHint::default(),
-            &mut MappingNotes::default(),
-        )
+        let ctx = EventContext { source: SourceRef { file: 0, line: 1 }, raw: &raw };
+        build_event(&fields, &ctx, &mut DateOrderHint::default(), &mut MappingNotes::default())
     }
 
     #[test]
     fn headers_are_matched_loosely() {
-        assert_eq!(
-            role_of_header("\u{feff}\"CreationDate\""),
-            Some(KeyRole::Scalar(FieldId::EnvelopeTime))
-        );
-        assert_eq!(
-            role_of_header("TimeGenerated [UTC]"),
-            Some(KeyRole::Scalar(FieldId::EnvelopeTime))
-        );
-        assert_eq!(
-            role_of_header("logon_type"),
-            Some(KeyRole::Scalar(FieldId::LogonType))
-        );
-        assert_eq!(
-            role_of_header("SendonBehalfOfUserSmtp"),
-            Some(KeyRole::Scalar(FieldId::SendOnBehalfSmtp))
-        );
+        assert_eq!(role_of_header("\u{feff}\"CreationDate\""), Some(KeyRole::Scalar(FieldId::EnvelopeTime)));
+        assert_eq!(role_of_header("TimeGenerated [UTC]"), Some(KeyRole::Scalar(FieldId::EnvelopeTime)));
+        assert_eq!(role_of_header("logon_type"), Some(KeyRole::Scalar(FieldId::LogonType)));
+        assert_eq!(role_of_header("SendonBehalfOfUserSmtp"), Some(KeyRole::Scalar(FieldId::SendOnBehalfSmtp)));
         assert_eq!(role_of_header("Nope"), None);
     }
 
     #[test]
     fn reads_a_flat_record_with_numbers_as_strings() {
-        let e = event(r#"{"CreationTime":"2026-01-24T06:54:24","Id":"x","Operation":"SendAs","RecordType":"2",
+        let e = event(
+            r#"{"CreationTime":"2026-01-24T06:54:24","Id":"x","Operation":"SendAs","RecordType":"2",
             "LogonType":"2","UserType":0,"UserId":"a@c.com","ClientIP":"1.2.3.4:55","Item":{"Subject":"hi","Id":"no"},
-            "AppAccessContext":{"ClientAppId":"app"},"Nested":{"Operation":"ignored"}}"#).unwrap();
+            "AppAccessContext":{"ClientAppId":"app"},"Nested":{"Operation":"ignored"}}"#,
+        )
+        .unwrap();
         assert_eq!(e.record_type.as_deref(), Some("ExchangeItem"));
         assert_eq!(e.workload, "Exchange");
         assert_eq!(e.logon_type, Some(LogonType::Delegated));
@@ -832,8 +728,11 @@ mod tests {
 
     #[test]
     fn reads_wrapped_records_with_auditdata_as_object_or_text() {
-        let as_object = event(r#"{"CreationDate":"\/Date(1700000000000)\/","UserIds":"env@c.com","Operations":"Send",
-            "AuditData":{"CreationTime":"2023-11-14T22:13:20","UserId":"inner@c.com","Operation":"Send"}}"#).unwrap();
+        let as_object = event(
+            r#"{"CreationDate":"\/Date(1700000000000)\/","UserIds":"env@c.com","Operations":"Send",
+            "AuditData":{"CreationTime":"2023-11-14T22:13:20","UserId":"inner@c.com","Operation":"Send"}}"#,
+        )
+        .unwrap();
         assert_eq!(as_object.actor.as_deref(), Some("inner@c.com"));
         let as_text = event(
             r#"{"CreationDate":"2023-11-14T22:13:20Z","Operations":"Send",
@@ -859,20 +758,12 @@ mod tests {
             event(r#"{"CreationTime":"2026-01-24T06:54:24"}"#),
             Err(RowErrorKind::MissingField { field: "Operation" })
         );
-        assert_eq!(
-            event(r#"{"Operation":"Send"}"#),
-            Err(RowErrorKind::MissingField {
-                field: "CreationTime"
-            })
-        );
+        assert_eq!(event(r#"{"Operation":"Send"}"#), Err(RowErrorKind::MissingField { field: "CreationTime" }));
         assert!(matches!(
             event(r#"{"Operation":"Send","CreationTime":"soon"}"#),
             Err(RowErrorKind::BadTimestamp { .. })
         ));
-        assert_eq!(
-            event(r#"{"Operation":"Send""#),
-            Err(RowErrorKind::TruncatedJson)
-        );
+        assert_eq!(event(r#"{"Operation":"Send""#), Err(RowErrorKind::TruncatedJson));
         assert_eq!(event("[1,2]"), Err(RowErrorKind::NotAnObject));
     }
 
@@ -882,20 +773,19 @@ mod tests {
             "Parameters":[{"Name":"Identity","Value":"MVPtweets"},{"Name":"LinkType","Value":"Owners"},{"Name":"Links","Value":"kim@c.com"}]}"#).unwrap();
         assert_eq!(
             admin.owner_change,
-            Some(OwnerChange {
-                group: "MVPtweets".into(),
-                added: vec!["kim@c.com".into()],
-                removed: vec![]
-            })
+            Some(OwnerChange { group: "MVPtweets".into(), added: vec!["kim@c.com".into()], removed: vec![] })
         );
-        let members = event(r#"{"CreationTime":"2026-01-24T06:54:24","Operation":"Add-UnifiedGroupLinks",
-            "Parameters":[{"Name":"Identity","Value":"MVPtweets"},{"Name":"LinkType","Value":"Members"}]}"#).unwrap();
+        let members = event(
+            r#"{"CreationTime":"2026-01-24T06:54:24","Operation":"Add-UnifiedGroupLinks",
+            "Parameters":[{"Name":"Identity","Value":"MVPtweets"},{"Name":"LinkType","Value":"Members"}]}"#,
+        )
+        .unwrap();
         assert_eq!(members.owner_change, None);
-        let directory = event(r#"{"CreationTime":"2026-01-24T06:54:24","Operation":"Remove owner from group.","ObjectId":"tony@c.com",
-            "ModifiedProperties":[{"Name":"Group.DisplayName","NewValue":"MVPtweets","OldValue":""}]}"#).unwrap();
-        assert_eq!(
-            directory.owner_change.unwrap().removed,
-            vec!["tony@c.com".to_string()]
-        );
+        let directory = event(
+            r#"{"CreationTime":"2026-01-24T06:54:24","Operation":"Remove owner from group.","ObjectId":"tony@c.com",
+            "ModifiedProperties":[{"Name":"Group.DisplayName","NewValue":"MVPtweets","OldValue":""}]}"#,
+        )
+        .unwrap();
+        assert_eq!(directory.owner_change.unwrap().removed, vec!["tony@c.com".to_string()]);
     }
 }

@@ -12,11 +12,7 @@ const GRAPH_KEYS: [&[u8]; 2] = [b"\"createdDateTime\"", b"\"auditLogRecordType\"
 
 /// True when a record carries Graph's envelope keys.
 pub(crate) fn looks_like_graph(record: &[u8]) -> bool {
-    GRAPH_KEYS.iter().any(|key| {
-        record
-            .windows(key.len())
-            .any(|w| w.eq_ignore_ascii_case(key))
-    })
+    GRAPH_KEYS.iter().any(|key| record.windows(key.len()).any(|w| w.eq_ignore_ascii_case(key)))
 }
 
 /// The `value` envelope, or Graph records in any other layout.

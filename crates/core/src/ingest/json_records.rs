@@ -24,11 +24,9 @@ pub(crate) enum JsonLayout {
 /// A record's text and position, or a piece of the input that is not one.
 pub(crate) enum Piece<'a> {
     /// A complete element at record depth (an object, or anything else the caller will reject).
-    Record {
-        line: u64,
-        text: &'a [u8],
-        layout: JsonLayout,
-    },
+    Record { line: u64, text: &'a [u8], layout: JsonLayout },
+    /// An element larger than the scanner's limit (its bytes were discarded).
+    Oversized { line: u64 },
     /// An element cut off by the end of the input or by a line break inside an NDJSON line.
     Truncated { line: u64 },
     /// A byte that cannot start or continue anything here (e.g. text between NDJSON records).
@@ -65,14 +63,20 @@ pub(crate) struct JsonRecords {
     stream_records: u64,
     /// Envelope mode: inside the `value` array.
     in_value_array: bool,
+    /// Largest element kept, in bytes.
+    limit: usize,
+    /// The current element passed the limit.
+    oversized: bool,
 }
 
 /// `record_depth` while skipping envelope metadata: no depth reaches it.
 const SKIP: u32 = u32::MAX;
 
 impl JsonRecords {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(limit: usize) -> Self {
         Self {
+            limit,
+            oversized: false,
             layout: None,
             depth: 0,
             in_string: false,
@@ -118,6 +122,7 @@ impl JsonRecords {
 
     fn reset_element(&mut self) {
         self.buf.clear();
+        self.oversized = false;
         self.collecting = false;
         self.scalar = Scalar::None;
     }
@@ -126,16 +131,17 @@ impl JsonRecords {
         let line = self.element_line;
         // Every element starts after the layout is set, so the fallback is never used.
         let layout = self.layout.unwrap_or(JsonLayout::ObjectStream);
-        on_piece(Piece::Record {
-            line,
-            text: &self.buf,
-            layout,
-        });
+        if self.oversized {
+            on_piece(Piece::Oversized { line });
+        } else {
+            on_piece(Piece::Record { line, text: &self.buf, layout });
+        }
         self.reset_element();
     }
 
     fn start_element(&mut self, b: u8) {
         self.collecting = true;
+        self.oversized = false;
         self.element_line = self.line;
         self.buf.clear();
         self.buf.push(b);
@@ -162,8 +168,14 @@ impl JsonRecords {
                 return;
             }
         }
-        if self.collecting {
-            self.buf.push(b);
+        if self.collecting && !self.oversized {
+            if self.buf.len() < self.limit {
+                self.buf.push(b);
+            } else {
+                // Keep scanning (depth, strings) to find the element's end; keep no more bytes.
+                self.oversized = true;
+                self.buf = Vec::new();
+            }
         }
         if self.in_string {
             if self.escaped {
@@ -197,10 +209,7 @@ impl JsonRecords {
                 if !self.collecting && self.depth == self.record_depth {
                     self.start_element(b);
                 }
-                if self.depth == 1
-                    && self.record_depth == 0
-                    && self.layout != Some(JsonLayout::Array)
-                {
+                if self.depth == 1 && self.record_depth == 0 && self.layout != Some(JsonLayout::Array) {
                     self.key.clear();
                     self.key_open = true;
                 }
@@ -286,14 +295,13 @@ mod tests {
     use super::*;
 
     fn split(input: &str, chunk: usize) -> (Option<JsonLayout>, Vec<String>) {
-        let mut scanner = JsonRecords::new();
+        let mut scanner = JsonRecords::new(1 << 20);
         let mut got = Vec::new();
         let mut on_piece = |piece: Piece<'_>| match piece {
-            Piece::Record { line, text, .. } => {
-                got.push(format!("{line}:{}", String::from_utf8_lossy(text)))
-            }
+            Piece::Record { line, text, .. } => got.push(format!("{line}:{}", String::from_utf8_lossy(text))),
             Piece::Truncated { line } => got.push(format!("{line}:CUT")),
             Piece::Stray { line } => got.push(format!("{line}:STRAY")),
+            Piece::Oversized { line } => got.push(format!("{line}:BIG")),
         };
         for piece in input.as_bytes().chunks(chunk.max(1)) {
             scanner.feed(piece, &mut on_piece);
@@ -308,11 +316,7 @@ mod tests {
         for chunk in [1, 2, 7, 100] {
             let (layout, got) = split(input, chunk);
             assert_eq!(layout, Some(JsonLayout::Array));
-            assert_eq!(
-                got,
-                vec!["2:{\"a\":\"x]}\\\"\"}", "3:{\"b\":[1,{\"c\":2}]}"],
-                "chunk {chunk}"
-            );
+            assert_eq!(got, vec!["2:{\"a\":\"x]}\\\"\"}", "3:{\"b\":[1,{\"c\":2}]}"], "chunk {chunk}");
         }
     }
 
@@ -333,14 +337,26 @@ mod tests {
             assert_eq!(layout, Some(JsonLayout::Envelope));
             assert_eq!(
                 got,
-                vec![
-                    "1:{\"id\":\"1\",\"auditData\":{\"Id\":\"1\"}}",
-                    "1:{\"id\":\"2\"}",
-                    "2:{\"id\":\"3\"}",
-                ],
+                vec!["1:{\"id\":\"1\",\"auditData\":{\"Id\":\"1\"}}", "1:{\"id\":\"2\"}", "2:{\"id\":\"3\"}",],
                 "chunk {chunk}"
             );
         }
+    }
+
+    #[test]
+    fn elements_over_the_limit_are_reported_and_the_next_read() {
+        let big = "y".repeat(5000);
+        let input = format!("[{{\"a\":\"{big}\"}},\n{{\"b\":1}}]");
+        let mut scanner = JsonRecords::new(1000);
+        let mut got = Vec::new();
+        let mut on_piece = |piece: Piece<'_>| match piece {
+            Piece::Record { line, text, .. } => got.push(format!("{line}:{}", String::from_utf8_lossy(text))),
+            Piece::Oversized { line } => got.push(format!("{line}:BIG")),
+            _ => got.push("?".into()),
+        };
+        scanner.feed(input.as_bytes(), &mut on_piece);
+        scanner.finish(&mut on_piece);
+        assert_eq!(got, vec!["1:BIG", "2:{\"b\":1}"]);
     }
 
     #[test]

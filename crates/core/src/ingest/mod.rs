@@ -32,8 +32,8 @@ use csv_table::{guess_delimiter, CsvRow, CsvTable};
 use decode::TextDecoder;
 pub use decode::TextEncoding;
 use fields::{
-    build_event, json_error_kind, parse_record, role_of_header, DateOrderHint, EventContext, KeyRole,
-    MappingNotes, RecordFields,
+    build_event, json_error_kind, parse_record, role_of_header, DateOrderHint, EventContext, KeyRole, MappingNotes,
+    RecordFields,
 };
 use json_records::{JsonRecords, Piece};
 
@@ -120,6 +120,11 @@ pub enum RowErrorKind {
     StrayText,
     /// The AuditData cell is empty.
     EmptyAuditData,
+    /// The record is larger than the reader keeps (its bytes were skipped, memory stays bounded).
+    RecordTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
 }
 
 impl fmt::Display for RowErrorKind {
@@ -143,6 +148,11 @@ impl fmt::Display for RowErrorKind {
             Self::InvalidUtf8 => f.write_str("the record is not valid UTF-8 text"),
             Self::StrayText => f.write_str("text outside any JSON record"),
             Self::EmptyAuditData => f.write_str("the AuditData cell is empty"),
+            Self::RecordTooLarge { limit } => write!(
+                f,
+                "the record is larger than {} MiB, more than any audit record holds: skipped",
+                limit >> 20
+            ),
         }
     }
 }
@@ -288,6 +298,11 @@ fn looks_like_json(text: &[u8]) -> Option<bool> {
     })
 }
 
+/// Largest record kept, in bytes. Real audit records are kilobytes (Excel caps a cell at 32 KB,
+/// and a 10 MB cell still reads); a larger one is skipped, so a hostile or corrupt file cannot
+/// make the reader hold gigabytes.
+pub const MAX_RECORD_BYTES: usize = 64 << 20;
+
 /// Bytes read before deciding that a header line will never end.
 const MAX_HEADER: usize = 1 << 20;
 
@@ -318,6 +333,7 @@ enum Stage {
 /// Everything row handling needs besides the stage, split out so the stage can be borrowed beside it.
 struct RowContext<'s> {
     file: u32,
+    limit: usize,
     format: &'s mut Option<Format>,
     stats: &'s mut IngestStats,
     hint: &'s mut DateOrderHint,
@@ -329,23 +345,11 @@ struct RowContext<'s> {
 impl RowContext<'_> {
     fn reject(&mut self, line: u64, kind: RowErrorKind) {
         self.stats.rejected += 1;
-        self.sink.rejected(RowError {
-            source: SourceRef {
-                file: self.file,
-                line,
-            },
-            kind,
-        });
+        self.sink.rejected(RowError { source: SourceRef { file: self.file, line }, kind });
     }
 
     fn accept_fields(&mut self, fields: &RecordFields<'_>, line: u64, raw: &dyn Fn() -> String) {
-        let ctx = EventContext {
-            source: SourceRef {
-                file: self.file,
-                line,
-            },
-            raw,
-        };
+        let ctx = EventContext { source: SourceRef { file: self.file, line }, raw };
         match build_event(fields, &ctx, self.hint, self.notes) {
             Ok(event) => {
                 self.stats.accepted += 1;
@@ -355,45 +359,32 @@ impl RowContext<'_> {
         }
     }
 
-    fn csv_row(
-        &mut self,
-        stage_header: &mut Option<Header>,
-        header_quoted: bool,
-        row: CsvRow<'_>,
-        cut: bool,
-    ) {
+    fn csv_row(&mut self, stage_header: &mut Option<Header>, header_quoted: bool, row: CsvRow<'_>, cut: bool) {
         if self.fatal.is_some() || row.is_blank() {
             return;
         }
-        let texts: Vec<Cow<'_, str>> = (0..row.len())
-            .map(|i| String::from_utf8_lossy(row.field(i).unwrap_or_default()))
-            .collect();
+        if row.oversized {
+            if stage_header.is_some() {
+                self.stats.rows_read += 1;
+                self.reject(row.line, RowErrorKind::RecordTooLarge { limit: self.limit });
+            } else {
+                *self.fatal = Some(FatalError::NotAnAuditExport { seen: "a header line of many megabytes".into() });
+            }
+            return;
+        }
+        let texts: Vec<Cow<'_, str>> =
+            (0..row.len()).map(|i| String::from_utf8_lossy(row.field(i).unwrap_or_default())).collect();
         let Some(header) = stage_header else {
-            let names: Vec<String> = texts
-                .iter()
-                .map(|t| fields::normalise_header(t).to_owned())
-                .collect();
-            let csv_header = CsvHeader {
-                all_quoted: header_quoted,
-                names,
-            };
+            let names: Vec<String> = texts.iter().map(|t| fields::normalise_header(t).to_owned()).collect();
+            let csv_header = CsvHeader { all_quoted: header_quoted, names };
             match detect_csv(&csv_header) {
                 Some(format) => {
                     *self.format = Some(format);
-                    let roles: Vec<Option<KeyRole>> =
-                        csv_header.names.iter().map(|n| role_of_header(n)).collect();
+                    let roles: Vec<Option<KeyRole>> = csv_header.names.iter().map(|n| role_of_header(n)).collect();
                     let audit_data = roles.iter().position(|r| *r == Some(KeyRole::AuditData));
-                    *stage_header = Some(Header {
-                        names: csv_header.names,
-                        roles,
-                        audit_data,
-                    });
+                    *stage_header = Some(Header { names: csv_header.names, roles, audit_data });
                 }
-                None => {
-                    *self.fatal = Some(FatalError::NotAnAuditExport {
-                        seen: fields::clip(&texts.join(",")),
-                    })
-                }
+                None => *self.fatal = Some(FatalError::NotAnAuditExport { seen: fields::clip(&texts.join(",")) }),
             }
             return;
         };
@@ -402,20 +393,12 @@ impl RowContext<'_> {
             return self.reject(row.line, RowErrorKind::UnterminatedQuote);
         }
         if row.len() != header.names.len() {
-            return self.reject(
-                row.line,
-                RowErrorKind::ColumnCount {
-                    expected: header.names.len(),
-                    found: row.len(),
-                },
-            );
+            return self.reject(row.line, RowErrorKind::ColumnCount { expected: header.names.len(), found: row.len() });
         }
         let mut record = RecordFields::default();
         for (text, role) in texts.iter().zip(&header.roles) {
             match role {
-                Some(KeyRole::Scalar(field) | KeyRole::Raw(field)) => {
-                    record.set(*field, Cow::Borrowed(text))
-                }
+                Some(KeyRole::Scalar(field) | KeyRole::Raw(field)) => record.set(*field, Cow::Borrowed(text)),
                 Some(KeyRole::AuditData) => {
                     if text.trim().is_empty() {
                         return self.reject(row.line, RowErrorKind::EmptyAuditData);
@@ -450,15 +433,20 @@ impl RowContext<'_> {
                 match parse_record(text) {
                     Ok(fields) => {
                         if first && !fields.looks_like_audit() {
-                            *self.fatal = Some(FatalError::NotAnAuditExport {
-                                seen: fields::clip(text),
-                            });
+                            *self.fatal = Some(FatalError::NotAnAuditExport { seen: fields::clip(text) });
                             return;
                         }
                         self.accept_fields(&fields, line, &|| text.to_owned())
                     }
                     Err(error) => self.reject(line, json_error_kind(&error, text)),
                 }
+            }
+            Piece::Oversized { line } => {
+                if self.fatal.is_some() {
+                    return;
+                }
+                self.stats.rows_read += 1;
+                self.reject(line, RowErrorKind::RecordTooLarge { limit: self.limit });
             }
             Piece::Truncated { line, .. } => {
                 if self.fatal.is_some() {
@@ -496,6 +484,7 @@ fn flat_json(names: &[String], values: &[Cow<'_, str>]) -> String {
 /// Reads one input, push-style.
 pub struct Ingestor {
     file: u32,
+    record_limit: usize,
     decoder: TextDecoder,
     scratch: Vec<u8>,
     stage: Stage,
@@ -509,8 +498,14 @@ pub struct Ingestor {
 impl Ingestor {
     /// A reader for input number `file` (the index events and errors will carry).
     pub fn new(file: u32) -> Self {
+        Self::with_record_limit(file, MAX_RECORD_BYTES)
+    }
+
+    /// A reader that skips records larger than `record_limit` bytes (tests use a small one).
+    pub fn with_record_limit(file: u32, record_limit: usize) -> Self {
         Self {
             file,
+            record_limit,
             decoder: TextDecoder::new(),
             scratch: Vec::new(),
             stage: Stage::Sniffing(Vec::new()),
@@ -539,10 +534,7 @@ impl Ingestor {
 
     /// Counts so far.
     pub fn stats(&self) -> IngestStats {
-        IngestStats {
-            ambiguous_dates: self.notes.ambiguous_dates,
-            ..self.stats.clone()
-        }
+        IngestStats { ambiguous_dates: self.notes.ambiguous_dates, ..self.stats.clone() }
     }
 
     /// Reads the next chunk. An `Err` means the input is unusable; later calls return it again.
@@ -599,7 +591,7 @@ impl Ingestor {
             let held = std::mem::take(held);
             self.stage = match looks_json {
                 true => Stage::Json(Box::new(JsonStage {
-                    records: JsonRecords::new(),
+                    records: JsonRecords::new(self.record_limit),
                     last_stray_line: 0,
                 })),
                 false => {
@@ -610,14 +602,12 @@ impl Ingestor {
                     }
                     let header_line = &held[first..first + line_end.unwrap_or(held.len() - first)];
                     if header_line.iter().any(|&b| b == 0 || (b < 0x09)) {
-                        self.fatal = Some(FatalError::NotText {
-                            what: "binary data, not a text export",
-                        });
+                        self.fatal = Some(FatalError::NotText { what: "binary data, not a text export" });
                         return;
                     }
                     let trimmed = header_line.trim_ascii();
                     Stage::Csv(Box::new(CsvStage {
-                        table: CsvTable::new(guess_delimiter(header_line)),
+                        table: CsvTable::new(guess_delimiter(header_line), self.record_limit),
                         header: None,
                         header_quoted: trimmed.starts_with(b"\"") && trimmed.ends_with(b"\""),
                     }))
@@ -630,8 +620,8 @@ impl Ingestor {
 
     /// The row-handling context and the stage, borrowed side by side.
     fn split<'s>(&'s mut self, sink: &'s mut dyn EventSink) -> (RowContext<'s>, &'s mut Stage) {
-        let Self { file, format, stats, hint, notes, fatal, stage, .. } = self;
-        (RowContext { file: *file, format, stats, hint, notes, fatal, sink }, stage)
+        let Self { file, record_limit, format, stats, hint, notes, fatal, stage, .. } = self;
+        (RowContext { file: *file, limit: *record_limit, format, stats, hint, notes, fatal, sink }, stage)
     }
 
     fn feed_stage(&mut self, text: &[u8], sink: &mut dyn EventSink) {
@@ -639,19 +629,12 @@ impl Ingestor {
         match stage {
             Stage::Sniffing(_) => unreachable!("feed_stage runs after sniffing"),
             Stage::Csv(stage) => {
-                let CsvStage {
-                    table,
-                    header,
-                    header_quoted,
-                } = &mut **stage;
+                let CsvStage { table, header, header_quoted } = &mut **stage;
                 let quoted = *header_quoted;
                 table.feed(text, &mut |row| ctx.csv_row(header, quoted, row, false));
             }
             Stage::Json(stage) => {
-                let JsonStage {
-                    records,
-                    last_stray_line,
-                } = &mut **stage;
+                let JsonStage { records, last_stray_line } = &mut **stage;
                 records.feed(text, &mut |piece| ctx.json_piece(last_stray_line, piece));
             }
         }
@@ -664,17 +647,11 @@ impl Ingestor {
                 *ctx.fatal = Some(if held.iter().all(u8::is_ascii_whitespace) {
                     FatalError::Empty
                 } else {
-                    FatalError::NotAnAuditExport {
-                        seen: fields::clip(&String::from_utf8_lossy(held)),
-                    }
+                    FatalError::NotAnAuditExport { seen: fields::clip(&String::from_utf8_lossy(held)) }
                 });
             }
             Stage::Csv(stage) => {
-                let CsvStage {
-                    table,
-                    header,
-                    header_quoted,
-                } = &mut **stage;
+                let CsvStage { table, header, header_quoted } = &mut **stage;
                 let quoted = *header_quoted;
                 // Only the final row can be cut inside quotes.
                 let cut = table.has_open_quote();
@@ -684,15 +661,10 @@ impl Ingestor {
                 }
             }
             Stage::Json(stage) => {
-                let JsonStage {
-                    records,
-                    last_stray_line,
-                } = &mut **stage;
+                let JsonStage { records, last_stray_line } = &mut **stage;
                 records.finish(&mut |piece| ctx.json_piece(last_stray_line, piece));
                 if records.layout().is_none() && ctx.stats.rows_read == 0 {
-                    *ctx.fatal = Some(FatalError::NotAnAuditExport {
-                        seen: "JSON with no records".into(),
-                    });
+                    *ctx.fatal = Some(FatalError::NotAnAuditExport { seen: "JSON with no records".into() });
                 }
             }
         }
@@ -700,11 +672,7 @@ impl Ingestor {
 }
 
 /// Reads a whole input held in memory: `push` once, then `finish`.
-pub fn ingest_bytes(
-    file: u32,
-    bytes: &[u8],
-    sink: &mut dyn EventSink,
-) -> Result<(Format, IngestStats), FatalError> {
+pub fn ingest_bytes(file: u32, bytes: &[u8], sink: &mut dyn EventSink) -> Result<(Format, IngestStats), FatalError> {
     let mut ingestor = Ingestor::new(file);
     ingestor.push(bytes, sink)?;
     let stats = ingestor.finish(sink)?;

@@ -10,14 +10,7 @@
 use super::CsvHeader;
 
 /// Columns only the cmdlet's object has.
-const CMDLET_COLUMNS: [&str; 6] = [
-    "RunspaceId",
-    "ResultIndex",
-    "ResultCount",
-    "Identity",
-    "IsValid",
-    "ObjectState",
-];
+const CMDLET_COLUMNS: [&str; 6] = ["RunspaceId", "ResultIndex", "ResultCount", "Identity", "IsValid", "ObjectState"];
 
 /// The cmdlet's own columns, or the portal's four columns quoted the way `Export-Csv` quotes.
 pub(crate) fn matches(header: &CsvHeader) -> bool {

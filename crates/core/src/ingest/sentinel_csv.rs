@@ -9,6 +9,5 @@ use super::CsvHeader;
 
 /// Log Analytics names the time column `TimeGenerated` and the workload `OfficeWorkload`.
 pub(crate) fn matches(header: &CsvHeader) -> bool {
-    header.has("TimeGenerated")
-        && (header.has("OfficeWorkload") || header.has("OfficeId") || header.has("Operation"))
+    header.has("TimeGenerated") && (header.has("OfficeWorkload") || header.has("OfficeId") || header.has("Operation"))
 }

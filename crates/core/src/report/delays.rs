@@ -19,15 +19,7 @@ const HOUR: i64 = 3600;
 /// Upper edges of the bins: how audit delays are talked about (SharePoint within 15 minutes,
 /// Exchange "up to 12 hours", "up to 24 hours" for some services).
 const EDGES: [i64; 6] = [15 * MINUTE, HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, 24 * HOUR];
-const LABELS: [&str; 7] = [
-    "<15 min",
-    "15–60 min",
-    "1–3 h",
-    "3–6 h",
-    "6–12 h",
-    "12–24 h",
-    ">24 h",
-];
+const LABELS: [&str; 7] = ["<15 min", "15–60 min", "1–3 h", "3–6 h", "6–12 h", "12–24 h", ">24 h"];
 
 /// Number of delay bins.
 pub const BIN_COUNT: usize = 7;
@@ -45,10 +37,7 @@ pub fn delay_bins() -> Vec<DelayBin> {
 
 /// The bin a delay falls in. Negative delays (clock skew between services) count in the first.
 pub fn bin_of(seconds: i64) -> usize {
-    EDGES
-        .iter()
-        .position(|&edge| seconds < edge)
-        .unwrap_or(BIN_COUNT - 1)
+    EDGES.iter().position(|&edge| seconds < edge).unwrap_or(BIN_COUNT - 1)
 }
 
 /// Nearest-rank percentile of sorted values: the smallest value with at least `p` of the
@@ -94,11 +83,7 @@ pub struct DelayStats {
 
 impl DelayStats {
     /// Computes the figures from raw measurements and bounds (both consumed, sorted in place).
-    pub fn compute(
-        mut measured: Vec<i64>,
-        bounds: Vec<(i64, i64)>,
-        arrival_sources: Vec<String>,
-    ) -> Self {
+    pub fn compute(mut measured: Vec<i64>, bounds: Vec<(i64, i64)>, arrival_sources: Vec<String>) -> Self {
         measured.sort_unstable();
         let mut histogram = vec![0u64; BIN_COUNT];
         for &d in &measured {
@@ -181,9 +166,7 @@ mod tests {
         let bins = delay_bins();
         assert_eq!(bins.len(), BIN_COUNT);
         assert_eq!(bins[6].to_seconds, None);
-        assert!(bins
-            .windows(2)
-            .all(|w| w[0].to_seconds == Some(w[1].from_seconds)));
+        assert!(bins.windows(2).all(|w| w[0].to_seconds == Some(w[1].from_seconds)));
     }
 
     #[test]

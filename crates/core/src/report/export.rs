@@ -8,7 +8,18 @@ use super::EventLine;
 
 /// Columns of the export, in order.
 pub const CSV_COLUMNS: [&str; 12] = [
-    "time", "operation", "class", "actor", "mailbox", "client", "app_id", "subject", "delay_seconds", "evidence", "id", "source",
+    "time",
+    "operation",
+    "class",
+    "actor",
+    "mailbox",
+    "client",
+    "app_id",
+    "subject",
+    "delay_seconds",
+    "evidence",
+    "id",
+    "source",
 ];
 
 /// Makes a cell inert in spreadsheets.
@@ -36,9 +47,10 @@ pub fn events_csv<'a>(lines: impl IntoIterator<Item = &'a EventLine>) -> String 
     let mut out = CSV_COLUMNS.join(",");
     out.push_str("\r\n");
     for l in lines {
-        let delay = l.delay_seconds.map(|d| d.to_string()).or_else(|| {
-            l.delay_bounds_seconds.map(|[low, high]| format!("{low}..{high}"))
-        });
+        let delay = l
+            .delay_seconds
+            .map(|d| d.to_string())
+            .or_else(|| l.delay_bounds_seconds.map(|[low, high]| format!("{low}..{high}")));
         let cells = [
             Some(l.time.as_str()),
             Some(l.operation.as_str()),

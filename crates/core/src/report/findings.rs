@@ -7,9 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::{
-    connector_mailbox, human_duration, ClassifiedEvent, DelayStats, OwnerChangeRow, SendReport,
-};
+use super::{connector_mailbox, human_duration, ClassifiedEvent, DelayStats, OwnerChangeRow, SendReport};
 use crate::model::{SendClass, SendOperation};
 
 /// What the events behind a finding have in common.
@@ -117,9 +115,7 @@ pub fn findings(input: &FindingInput<'_>) -> Vec<Finding> {
 }
 
 fn by_class(sends: &[ClassifiedEvent], class: SendClass) -> impl Iterator<Item = &ClassifiedEvent> {
-    sends
-        .iter()
-        .filter(move |e| e.classification.class == class)
+    sends.iter().filter(move |e| e.classification.class == class)
 }
 
 fn connector_findings(input: &FindingInput<'_>, out: &mut Vec<Finding>) {
@@ -129,9 +125,7 @@ fn connector_findings(input: &FindingInput<'_>, out: &mut Vec<Finding>) {
     }
     let is_send_as = |e: &&ClassifiedEvent| e.event.send_operation() == Some(SendOperation::SendAs);
     let send_as_total = input.sends.iter().filter(is_send_as).count();
-    let connector_send_as = by_class(input.sends, SendClass::Connector)
-        .filter(is_send_as)
-        .count();
+    let connector_send_as = by_class(input.sends, SendClass::Connector).filter(is_send_as).count();
     let connector_total = by_class(input.sends, SendClass::Connector).count();
     let stamped: BTreeSet<String> = connectors.iter().map(|c| c.stamped_as.clone()).collect();
     let mailboxes: BTreeSet<String> = connectors.iter().map(|c| c.mailbox.clone()).collect();
@@ -152,10 +146,7 @@ fn connector_findings(input: &FindingInput<'_>, out: &mut Vec<Finding>) {
     out.push(Finding {
         kind: "connector".into(),
         text,
-        filter: FindingFilter {
-            class: Some(SendClass::Connector),
-            ..Default::default()
-        },
+        filter: FindingFilter { class: Some(SendClass::Connector), ..Default::default() },
     });
 
     for change in merge_owner_changes(input.owner_changes) {
@@ -167,32 +158,19 @@ fn connector_findings(input: &FindingInput<'_>, out: &mut Vec<Finding>) {
             let cards: Vec<&ClassifiedEvent> = by_class(input.sends, SendClass::Connector)
                 .filter(|e| connector_mailbox(&e.event) == mailbox)
                 .collect();
-            let before: BTreeSet<String> = cards
-                .iter()
-                .filter(|e| e.event.time < change.time)
-                .map(|e| e.actor_label().to_owned())
-                .collect();
-            let after: Vec<&&ClassifiedEvent> = cards
-                .iter()
-                .filter(|e| e.event.time >= change.time)
-                .collect();
+            let before: BTreeSet<String> =
+                cards.iter().filter(|e| e.event.time < change.time).map(|e| e.actor_label().to_owned()).collect();
+            let after: Vec<&&ClassifiedEvent> = cards.iter().filter(|e| e.event.time >= change.time).collect();
             if before.is_empty() || after.is_empty() {
                 continue;
             }
-            let after_names: BTreeSet<String> =
-                after.iter().map(|e| e.actor_label().to_owned()).collect();
+            let after_names: BTreeSet<String> = after.iter().map(|e| e.actor_label().to_owned()).collect();
             let mut what = Vec::new();
             if !change.change.added.is_empty() {
-                what.push(format!(
-                    "{} added",
-                    join_list(change.change.added.iter().cloned())
-                ));
+                what.push(format!("{} added", join_list(change.change.added.iter().cloned())));
             }
             if !change.change.removed.is_empty() {
-                what.push(format!(
-                    "{} removed",
-                    join_list(change.change.removed.iter().cloned())
-                ));
+                what.push(format!("{} removed", join_list(change.change.removed.iter().cloned())));
             }
             let date = change.time.format("%-d %b %Y");
             let text = if after_names == before {
@@ -238,9 +216,7 @@ fn merge_owner_changes(changes: &[OwnerChangeRow]) -> Vec<OwnerChangeRow> {
         match same {
             Some(m) => {
                 m.change.added.extend(change.change.added.iter().cloned());
-                m.change
-                    .removed
-                    .extend(change.change.removed.iter().cloned());
+                m.change.removed.extend(change.change.removed.iter().cloned());
             }
             None => merged.push(change.clone()),
         }
@@ -251,35 +227,22 @@ fn merge_owner_changes(changes: &[OwnerChangeRow]) -> Vec<OwnerChangeRow> {
 fn people_findings(input: &FindingInput<'_>, out: &mut Vec<Finding>) {
     let delegates: Vec<&ClassifiedEvent> = by_class(input.sends, SendClass::Delegate).collect();
     if !delegates.is_empty() {
-        let actors: BTreeSet<String> = delegates
-            .iter()
-            .map(|e| e.actor_label().to_owned())
-            .collect();
-        let mailboxes: BTreeSet<String> = delegates
-            .iter()
-            .map(|e| e.mailbox_label().to_owned())
-            .collect();
+        let actors: BTreeSet<String> = delegates.iter().map(|e| e.actor_label().to_owned()).collect();
+        let mailboxes: BTreeSet<String> = delegates.iter().map(|e| e.mailbox_label().to_owned()).collect();
         let clients: BTreeSet<String> = delegates
             .iter()
             .filter_map(|e| e.event.client_info.as_deref().and_then(client_name))
             .map(str::to_owned)
             .collect();
-        let ops: BTreeSet<Option<SendOperation>> =
-            delegates.iter().map(|e| e.event.send_operation()).collect();
-        let verb = match (
-            ops.contains(&Some(SendOperation::SendAs)),
-            ops.contains(&Some(SendOperation::SendOnBehalf)),
-        ) {
+        let ops: BTreeSet<Option<SendOperation>> = delegates.iter().map(|e| e.event.send_operation()).collect();
+        let verb = match (ops.contains(&Some(SendOperation::SendAs)), ops.contains(&Some(SendOperation::SendOnBehalf)))
+        {
             (true, true) => "sent as or on behalf of",
             (false, true) => "sent on behalf of",
             (true, false) => "sent as",
             (false, false) => "sent from",
         };
-        let via = if clients.is_empty() {
-            String::new()
-        } else {
-            format!(" from {}", join_list(clients))
-        };
+        let via = if clients.is_empty() { String::new() } else { format!(" from {}", join_list(clients)) };
         out.push(Finding {
             kind: "delegate".into(),
             text: format!(
@@ -289,10 +252,7 @@ fn people_findings(input: &FindingInput<'_>, out: &mut Vec<Finding>) {
                 plural(mailboxes.len(), "other mailbox", "other mailboxes"),
                 plural(delegates.len(), "event", "events"),
             ),
-            filter: FindingFilter {
-                class: Some(SendClass::Delegate),
-                ..Default::default()
-            },
+            filter: FindingFilter { class: Some(SendClass::Delegate), ..Default::default() },
         });
     }
 
@@ -300,20 +260,12 @@ fn people_findings(input: &FindingInput<'_>, out: &mut Vec<Finding>) {
     if !apps.is_empty() {
         let ids: BTreeSet<String> = apps
             .iter()
-            .map(|e| {
-                match e
-                    .event
-                    .app_id
-                    .as_deref()
-                    .or(e.event.client_app_id.as_deref())
-                {
-                    Some(id) => format!("app {id}"),
-                    None => e.actor_label().to_owned(),
-                }
+            .map(|e| match e.event.app_id.as_deref().or(e.event.client_app_id.as_deref()) {
+                Some(id) => format!("app {id}"),
+                None => e.actor_label().to_owned(),
             })
             .collect();
-        let mailboxes: BTreeSet<String> =
-            apps.iter().map(|e| e.mailbox_label().to_owned()).collect();
+        let mailboxes: BTreeSet<String> = apps.iter().map(|e| e.mailbox_label().to_owned()).collect();
         out.push(Finding {
             kind: "application".into(),
             text: format!(
@@ -324,10 +276,7 @@ fn people_findings(input: &FindingInput<'_>, out: &mut Vec<Finding>) {
                 plural(mailboxes.len(), "mailbox", "mailboxes"),
                 names(&mailboxes, 3),
             ),
-            filter: FindingFilter {
-                class: Some(SendClass::Application),
-                ..Default::default()
-            },
+            filter: FindingFilter { class: Some(SendClass::Application), ..Default::default() },
         });
     }
 
@@ -339,7 +288,12 @@ fn people_findings(input: &FindingInput<'_>, out: &mut Vec<Finding>) {
             "came from a system identity or a Microsoft datacenter service",
             "came from system identities or Microsoft datacenter services",
         ),
-        (SendClass::Owner, "owner", "was made by a mailbox owner from their own mailbox", "were made by mailbox owners from their own mailboxes"),
+        (
+            SendClass::Owner,
+            "owner",
+            "was made by a mailbox owner from their own mailbox",
+            "were made by mailbox owners from their own mailboxes",
+        ),
         (
             SendClass::Unknown,
             "unknown",
@@ -352,15 +306,8 @@ fn people_findings(input: &FindingInput<'_>, out: &mut Vec<Finding>) {
         if n > 0 {
             out.push(Finding {
                 kind: kind.into(),
-                text: format!(
-                    "{} {}.",
-                    plural(n, "send", "sends"),
-                    if n == 1 { one } else { many }
-                ),
-                filter: FindingFilter {
-                    class: Some(class),
-                    ..Default::default()
-                },
+                text: format!("{} {}.", plural(n, "send", "sends"), if n == 1 { one } else { many }),
+                filter: FindingFilter { class: Some(class), ..Default::default() },
             });
         }
     }
@@ -380,9 +327,7 @@ fn delay_findings(input: &FindingInput<'_>, out: &mut Vec<Finding>) {
                 filter: FindingFilter { workload: Some(workload.clone()), ..Default::default() },
             });
         }
-        if let (Some(low), Some(high)) =
-            (stats.bounded_min_p50_seconds, stats.bounded_max_p50_seconds)
-        {
+        if let (Some(low), Some(high)) = (stats.bounded_min_p50_seconds, stats.bounded_max_p50_seconds) {
             out.push(Finding {
                 kind: "delay-bounded".into(),
                 text: format!(
@@ -398,11 +343,7 @@ fn delay_findings(input: &FindingInput<'_>, out: &mut Vec<Finding>) {
         }
     }
     if let Some(note) = input.delay_note {
-        out.push(Finding {
-            kind: "delay-unknown".into(),
-            text: note.to_owned(),
-            filter: FindingFilter::default(),
-        });
+        out.push(Finding { kind: "delay-unknown".into(), text: note.to_owned(), filter: FindingFilter::default() });
     }
 }
 
@@ -413,10 +354,7 @@ mod tests {
     #[test]
     fn lists_read_like_sentences() {
         assert_eq!(join_list(vec!["a".into()]), "a");
-        assert_eq!(
-            join_list(vec!["a".into(), "b".into(), "c".into()]),
-            "a, b and c"
-        );
+        assert_eq!(join_list(vec!["a".into(), "b".into(), "c".into()]), "a, b and c");
         let set: BTreeSet<String> = ["a", "b", "c", "d"].iter().map(|s| s.to_string()).collect();
         assert_eq!(names(&set, 2), "a, b and 2 others");
     }
@@ -432,10 +370,7 @@ mod tests {
     fn client_names_come_from_client_info() {
         assert_eq!(client_name("Client=OWA;Action=ViaProxy"), Some("OWA"));
         assert_eq!(client_name("Client=MSExchangeRPC"), Some("Outlook"));
-        assert_eq!(
-            client_name("Client=OutlookService;Outlook-iOS/2.0"),
-            Some("Outlook mobile")
-        );
+        assert_eq!(client_name("Client=OutlookService;Outlook-iOS/2.0"), Some("Outlook mobile"));
         assert_eq!(client_name("Client=Unheard"), None);
     }
 }

@@ -115,11 +115,7 @@ pub struct ClassifiedEvent {
 impl ClassifiedEvent {
     /// The actor as charts label it.
     pub fn actor_label(&self) -> &str {
-        self.event
-            .actor
-            .as_deref()
-            .filter(|a| !a.is_empty())
-            .unwrap_or(UNKNOWN_LABEL)
+        self.event.actor.as_deref().filter(|a| !a.is_empty()).unwrap_or(UNKNOWN_LABEL)
     }
 
     /// The mailbox as charts label it.
@@ -197,37 +193,18 @@ impl SendReport {
     pub fn add(&mut self, e: &ClassifiedEvent) {
         let class = e.classification.class;
         self.by_class.add(class, 1);
-        self.by_operation
-            .entry(e.event.operation.clone())
-            .or_default()
-            .add(class, 1);
-        self.actors
-            .entry(e.actor_label().to_owned())
-            .or_default()
-            .add(class, 1);
-        self.matrix
-            .entry((e.actor_label().to_owned(), e.mailbox_label().to_owned()))
-            .or_default()
-            .add(class, 1);
+        self.by_operation.entry(e.event.operation.clone()).or_default().add(class, 1);
+        self.actors.entry(e.actor_label().to_owned()).or_default().add(class, 1);
+        self.matrix.entry((e.actor_label().to_owned(), e.mailbox_label().to_owned())).or_default().add(class, 1);
         let t = e.event.time;
         if class == SendClass::Connector {
-            let key = (
-                e.actor_label().to_owned(),
-                connector_mailbox(&e.event).to_owned(),
-            );
-            let acc = self.connectors.entry(key).or_insert(ConnectorAcc {
-                events: 0,
-                first: t,
-                last: t,
-            });
+            let key = (e.actor_label().to_owned(), connector_mailbox(&e.event).to_owned());
+            let acc = self.connectors.entry(key).or_insert(ConnectorAcc { events: 0, first: t, last: t });
             acc.events += 1;
             acc.first = acc.first.min(t);
             acc.last = acc.last.max(t);
         }
-        self.hours
-            .entry(bucket_start(t, TimeBucket::Hour))
-            .or_default()
-            .add(class, 1);
+        self.hours.entry(bucket_start(t, TimeBucket::Hour)).or_default().add(class, 1);
         self.first = Some(self.first.map_or(t, |f| f.min(t)));
         self.last = Some(self.last.map_or(t, |l| l.max(t)));
     }
@@ -274,11 +251,7 @@ impl SendReport {
         let mut rows: Vec<ActorRow> = self
             .actors
             .iter()
-            .map(|(actor, by_class)| ActorRow {
-                actor: actor.clone(),
-                by_class: *by_class,
-                total: by_class.total(),
-            })
+            .map(|(actor, by_class)| ActorRow { actor: actor.clone(), by_class: *by_class, total: by_class.total() })
             .collect();
         rows.sort_by(|a, b| b.total.cmp(&a.total).then_with(|| a.actor.cmp(&b.actor)));
         rows
@@ -297,10 +270,7 @@ impl SendReport {
             })
             .collect();
         cells.sort_by(|a, b| {
-            b.total
-                .cmp(&a.total)
-                .then_with(|| a.actor.cmp(&b.actor))
-                .then_with(|| a.mailbox.cmp(&b.mailbox))
+            b.total.cmp(&a.total).then_with(|| a.actor.cmp(&b.actor)).then_with(|| a.mailbox.cmp(&b.mailbox))
         });
         cells
     }
@@ -335,8 +305,7 @@ impl SendReport {
         };
         let mut rows: BTreeMap<i64, ClassCounts> = BTreeMap::new();
         for (&hour, counts) in &self.hours {
-            let start =
-                DateTime::<Utc>::from_timestamp(hour, 0).map_or(hour, |t| bucket_start(t, bucket));
+            let start = DateTime::<Utc>::from_timestamp(hour, 0).map_or(hour, |t| bucket_start(t, bucket));
             rows.entry(start).or_default().merge(counts);
         }
         Timeline {
@@ -344,10 +313,7 @@ impl SendReport {
             rows: rows
                 .into_iter()
                 .filter_map(|(start, by_class)| {
-                    Some(TimelineRow {
-                        start: DateTime::<Utc>::from_timestamp(start, 0)?,
-                        by_class,
-                    })
+                    Some(TimelineRow { start: DateTime::<Utc>::from_timestamp(start, 0)?, by_class })
                 })
                 .collect(),
         }
@@ -355,21 +321,13 @@ impl SendReport {
 
     /// First and last send.
     pub fn range(&self) -> Option<TimeRange> {
-        Some(TimeRange {
-            first: self.first?,
-            last: self.last?,
-        })
+        Some(TimeRange { first: self.first?, last: self.last? })
     }
 }
 
 /// The Group mailbox a connector card went into: the mailbox the record was logged against.
 pub fn connector_mailbox(event: &AuditEvent) -> &str {
-    event
-        .mailbox_owner
-        .as_deref()
-        .or(event.target_mailbox())
-        .filter(|m| !m.is_empty())
-        .unwrap_or(UNKNOWN_LABEL)
+    event.mailbox_owner.as_deref().or(event.target_mailbox()).filter(|m| !m.is_empty()).unwrap_or(UNKNOWN_LABEL)
 }
 
 /// A span of time.
@@ -529,10 +487,7 @@ impl EventLine {
     pub fn new(e: &ClassifiedEvent, file_name: &str) -> Self {
         let (delay_seconds, delay_bounds_seconds) = match e.delay {
             Some(Delay::Measured { seconds }) => (Some(seconds), None),
-            Some(Delay::Bounded {
-                min_seconds,
-                max_seconds,
-            }) => (None, Some([min_seconds, max_seconds])),
+            Some(Delay::Bounded { min_seconds, max_seconds }) => (None, Some([min_seconds, max_seconds])),
             None => (None, None),
         };
         let mailbox = if e.classification.class == SendClass::Connector {
@@ -548,11 +503,7 @@ impl EventLine {
             actor: e.event.actor.clone(),
             mailbox,
             client: e.event.client_info.clone(),
-            app_id: e
-                .event
-                .app_id
-                .clone()
-                .or_else(|| e.event.client_app_id.clone()),
+            app_id: e.event.app_id.clone().or_else(|| e.event.client_app_id.clone()),
             subject: e.event.subject.clone(),
             evidence: e.classification.evidence_lines(),
             delay_seconds,

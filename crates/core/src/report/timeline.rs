@@ -70,16 +70,9 @@ mod tests {
         let t = Utc.with_ymd_and_hms(2026, 11, 20, 13, 47, 5).unwrap();
         assert_eq!(
             bucket_start(t, TimeBucket::Hour),
-            Utc.with_ymd_and_hms(2026, 11, 20, 13, 0, 0)
-                .unwrap()
-                .timestamp()
+            Utc.with_ymd_and_hms(2026, 11, 20, 13, 0, 0).unwrap().timestamp()
         );
-        assert_eq!(
-            bucket_start(t, TimeBucket::Day),
-            Utc.with_ymd_and_hms(2026, 11, 20, 0, 0, 0)
-                .unwrap()
-                .timestamp()
-        );
+        assert_eq!(bucket_start(t, TimeBucket::Day), Utc.with_ymd_and_hms(2026, 11, 20, 0, 0, 0).unwrap().timestamp());
         let before_epoch = Utc.with_ymd_and_hms(1969, 12, 31, 23, 30, 0).unwrap();
         assert_eq!(bucket_start(before_epoch, TimeBucket::Hour), -3600);
     }
@@ -87,13 +80,7 @@ mod tests {
     #[test]
     fn wide_ranges_switch_to_days() {
         let a = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
-        assert_eq!(
-            bucket_for_range(a, a + chrono::Duration::days(4)),
-            TimeBucket::Hour
-        );
-        assert_eq!(
-            bucket_for_range(a, a + chrono::Duration::days(5)),
-            TimeBucket::Day
-        );
+        assert_eq!(bucket_for_range(a, a + chrono::Duration::days(4)), TimeBucket::Hour);
+        assert_eq!(bucket_for_range(a, a + chrono::Duration::days(5)), TimeBucket::Day);
     }
 }

@@ -9,9 +9,7 @@ use sendas_core::{Analysis, AnalysisResult, SourceMeta};
 
 /// `tests/fixtures/NAME` at the repository root.
 pub fn fixture_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/fixtures")
-        .join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(name)
 }
 
 pub fn fixture(name: &str) -> Vec<u8> {
@@ -23,17 +21,9 @@ pub fn analyse_chunked(inputs: &[(&str, &[u8], Option<&str>)], chunk: usize) -> 
     let mut analysis = Analysis::default();
     for (name, bytes, exported) in inputs {
         let exported_at = exported.map(|t| {
-            (
-                chrono::DateTime::parse_from_rfc3339(t)
-                    .unwrap()
-                    .with_timezone(&chrono::Utc),
-                ExportTimeOrigin::Given,
-            )
+            (chrono::DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&chrono::Utc), ExportTimeOrigin::Given)
         });
-        let file = analysis.add_source(SourceMeta {
-            name: (*name).to_owned(),
-            exported_at,
-        });
+        let file = analysis.add_source(SourceMeta { name: (*name).to_owned(), exported_at });
         let mut ingestor = Ingestor::new(file);
         let mut outcome = Ok(());
         for piece in bytes.chunks(chunk.max(1)) {
@@ -58,28 +48,22 @@ pub fn analyse_fixture(name: &str) -> AnalysisResult {
 /// The invariant every input must keep.
 pub fn assert_counts_add_up(result: &AnalysisResult) {
     let s = &result.summary;
-    assert_eq!(
-        s.rows_read,
-        s.events + s.rejected + s.duplicates,
-        "rows_read = events + rejected + duplicates: {s:?}"
-    );
-    assert_eq!(
-        s.send_events,
-        s.by_class.total(),
-        "every send has one class"
-    );
+    assert_eq!(s.rows_read, s.events + s.rejected + s.duplicates, "rows_read = events + rejected + duplicates: {s:?}");
+    assert_eq!(s.send_events, s.by_class.total(), "every send has one class");
     assert_eq!(s.send_events as usize, result.sends.len());
     assert_eq!(s.rejected as usize, result.errors.len());
 }
 
 /// Analyses one input cut at the given chunk sizes (cycled), as a browser or network might deliver it.
 pub fn analyse_with_cuts(name: &str, bytes: &[u8], cuts: &[usize]) -> AnalysisResult {
+    analyse_with_limit(name, bytes, cuts, sendas_core::ingest::MAX_RECORD_BYTES)
+}
+
+/// As [`analyse_with_cuts`], skipping records larger than `limit` bytes.
+pub fn analyse_with_limit(name: &str, bytes: &[u8], cuts: &[usize], limit: usize) -> AnalysisResult {
     let mut analysis = Analysis::default();
-    let file = analysis.add_source(SourceMeta {
-        name: name.to_owned(),
-        exported_at: None,
-    });
-    let mut ingestor = Ingestor::new(file);
+    let file = analysis.add_source(SourceMeta { name: name.to_owned(), exported_at: None });
+    let mut ingestor = Ingestor::with_record_limit(file, limit);
     let mut rest = bytes;
     let mut outcome = Ok(());
     let mut i = 0;
