@@ -82,6 +82,8 @@ struct SourceState {
     first: Option<i64>,
     last: Option<i64>,
     error: Option<FatalError>,
+    /// Events without a record id (they cannot be de-duplicated).
+    unkeyed: u64,
 }
 
 /// Everything an analysis produced.
@@ -157,6 +159,7 @@ impl Analysis {
             first: None,
             last: None,
             error: None,
+            unkeyed: 0,
         });
         (self.sources.len() - 1) as u32
     }
@@ -315,6 +318,15 @@ impl Analysis {
             if source.stats.rows_read == PURVIEW_EXPORT_CAP {
                 warnings.push(format!(
                     "{name} holds exactly {PURVIEW_EXPORT_CAP} records, Purview's export limit: the search probably had more results than were exported. Narrow the date range and export again."
+                ));
+            }
+            for column in &source.stats.duplicate_columns {
+                warnings.push(format!("{name}: the column {column} appears more than once; the first one is used."));
+            }
+            if source.unkeyed > 0 {
+                warnings.push(format!(
+                    "{name}: {} records have no Id, so a repeat of one of them cannot be recognised as a duplicate.",
+                    source.unkeyed
                 ));
             }
             if source.stats.ambiguous_dates > 0 {
@@ -502,6 +514,7 @@ impl EventSink for Analysis {
         self.events += 1;
         if let Some(source) = self.sources.get_mut(file) {
             source.events += 1;
+            source.unkeyed += u64::from(!keyed);
         }
         if let Some(change) = &event.owner_change {
             self.owner_changes.push(OwnerChangeRow {

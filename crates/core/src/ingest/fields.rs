@@ -24,7 +24,7 @@ use crate::model::{
 };
 use crate::time::{parse_timestamp, DateOrder};
 
-use super::RowErrorKind;
+use super::{JsonPart, RowErrorKind};
 
 /// A field of the audit record the product reads, whatever the export calls it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -198,7 +198,7 @@ impl<'a> RecordFields<'a> {
     pub(crate) fn set_inner_json(&mut self, text: &'a str) {
         match parse_record(text) {
             Ok(fields) => self.inner = Some(Box::new(fields)),
-            Err(error) => self.inner_error = Some((json_error_kind(&error, text), text.len())),
+            Err(error) => self.inner_error = Some((json_error_kind(&error, text, JsonPart::AuditData), text.len())),
         }
     }
 }
@@ -215,7 +215,7 @@ pub(crate) fn parse_record(text: &str) -> Result<RecordFields<'_>, serde_json::E
 pub(crate) const EXCEL_CELL_LIMIT: usize = 32_767;
 
 /// Explains a JSON failure, recognising the Excel cut.
-pub(crate) fn json_error_kind(error: &serde_json::Error, text: &str) -> RowErrorKind {
+pub(crate) fn json_error_kind(error: &serde_json::Error, text: &str, part: JsonPart) -> RowErrorKind {
     if error.is_eof() {
         let chars = text.chars().count();
         if chars == EXCEL_CELL_LIMIT {
@@ -226,7 +226,7 @@ pub(crate) fn json_error_kind(error: &serde_json::Error, text: &str) -> RowError
     if error.classify() == serde_json::error::Category::Data && text.trim_start().starts_with(|c| c != '{') {
         return RowErrorKind::NotAnObject;
     }
-    RowErrorKind::InvalidJson { detail: error.to_string() }
+    RowErrorKind::InvalidJson { part, detail: error.to_string() }
 }
 
 impl<'de> Deserialize<'de> for RecordFields<'de> {
@@ -267,7 +267,7 @@ impl<'de> Visitor<'de> for RecordVisitor {
                         if fields.inner.is_none() {
                             match parse_record(&text) {
                                 Ok(inner) => fields.inner = Some(Box::new(inner.into_owned())),
-                                Err(error) => fields.inner_error = Some((json_error_kind(&error, &text), text.len())),
+                                Err(error) => fields.inner_error = Some((json_error_kind(&error, &text, JsonPart::AuditData), text.len())),
                             }
                         }
                     }
@@ -692,7 +692,7 @@ mod tests {
     use super::*;
 
     fn event(text: &str) -> Result<AuditEvent, RowErrorKind> {
-        let fields = parse_record(text).map_err(|e| json_error_kind(&e, text))?;
+        let fields = parse_record(text).map_err(|e| json_error_kind(&e, text, JsonPart::Record))?;
         let raw = || text.to_owned();
         let ctx = EventContext { source: SourceRef { file: 0, line: 1 }, raw: &raw };
         build_event(&fields, &ctx, &mut DateOrderHint::default(), &mut MappingNotes::default())

@@ -75,12 +75,24 @@ impl Format {
     }
 }
 
+/// Which JSON text an error is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum JsonPart {
+    /// The AuditData column of a CSV row (or an AuditData string inside a JSON record).
+    AuditData,
+    /// A record of a JSON export.
+    Record,
+}
+
 /// Why one record was not accepted.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum RowErrorKind {
     /// The record's JSON does not parse.
     InvalidJson {
+        /// Which JSON: the AuditData column of a CSV row, or a JSON export's record.
+        part: JsonPart,
         /// serde_json's explanation, with the column within the record.
         detail: String,
     },
@@ -130,7 +142,8 @@ pub enum RowErrorKind {
 impl fmt::Display for RowErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::InvalidJson { detail } => write!(f, "AuditData is not valid JSON: {detail}"),
+            Self::InvalidJson { part: JsonPart::AuditData, detail } => write!(f, "AuditData is not valid JSON: {detail}"),
+            Self::InvalidJson { part: JsonPart::Record, detail } => write!(f, "the record is not valid JSON: {detail}"),
             Self::TruncatedJson => f.write_str("the record's JSON ends before it is complete (file cut short?)"),
             Self::TruncatedCell { chars } => write!(
                 f,
@@ -242,6 +255,8 @@ pub struct IngestStats {
     /// Rows whose only timestamp was an ambiguous locale date, read month-first
     /// because the input never showed its order.
     pub ambiguous_dates: u64,
+    /// CSV columns named more than once (the first of each is used).
+    pub duplicate_columns: Vec<String>,
 }
 
 /// Header of a CSV input, as format detection sees it.
@@ -382,6 +397,12 @@ impl RowContext<'_> {
                     *self.format = Some(format);
                     let roles: Vec<Option<KeyRole>> = csv_header.names.iter().map(|n| role_of_header(n)).collect();
                     let audit_data = roles.iter().position(|r| *r == Some(KeyRole::AuditData));
+                    for (i, name) in csv_header.names.iter().enumerate() {
+                        let repeated = csv_header.names[..i].iter().any(|n| n.eq_ignore_ascii_case(name));
+                        if repeated && !self.stats.duplicate_columns.iter().any(|d| d.eq_ignore_ascii_case(name)) {
+                            self.stats.duplicate_columns.push(name.clone());
+                        }
+                    }
                     *stage_header = Some(Header { names: csv_header.names, roles, audit_data });
                 }
                 None => *self.fatal = Some(FatalError::NotAnAuditExport { seen: fields::clip(&texts.join(",")) }),
@@ -438,7 +459,7 @@ impl RowContext<'_> {
                         }
                         self.accept_fields(&fields, line, &|| text.to_owned())
                     }
-                    Err(error) => self.reject(line, json_error_kind(&error, text)),
+                    Err(error) => self.reject(line, json_error_kind(&error, text, JsonPart::Record)),
                 }
             }
             Piece::Oversized { line } => {

@@ -1,0 +1,217 @@
+//! Broken, hostile and mistaken inputs (`tests/fixtures/bad/`): the exact outcome of each.
+//! No panic, a clear message with file and line, every good row kept, and
+//! `rows_read = events + rejected + duplicates`.
+
+mod common;
+
+use common::{analyse_chunked, analyse_with_limit, assert_counts_add_up, fixture};
+use sendas_core::ingest::FatalError;
+use sendas_core::{Analysis, AnalysisResult, SourceMeta};
+
+fn bad(name: &str) -> Vec<u8> {
+    fixture(&format!("bad/{name}"))
+}
+
+fn analyse_bad(name: &str) -> AnalysisResult {
+    let bytes = bad(name);
+    let result = analyse_chunked(&[(name, &bytes, None)], 4096);
+    assert_counts_add_up(&result);
+    result
+}
+
+/// (rows read, events, rejected, duplicates)
+fn counts(r: &AnalysisResult) -> (u64, u64, u64, u64) {
+    let s = &r.summary;
+    (s.rows_read, s.events, s.rejected, s.duplicates)
+}
+
+fn errors(r: &AnalysisResult) -> Vec<(u64, String)> {
+    r.summary.errors.iter().map(|e| (e.line, e.message.clone())).collect()
+}
+
+fn fatal(name: &str) -> FatalError {
+    let mut analysis = Analysis::default();
+    let meta = SourceMeta { name: name.into(), exported_at: None };
+    let err = analysis.read_source(meta, &bad(name)).expect_err("unusable input");
+    // The analysis still reports the file, with the reason.
+    let summary = analysis.finish().summary;
+    assert_eq!(summary.sources[0].error.as_deref(), Some(err.to_string().as_str()));
+    assert_eq!(summary.rows_read, 0);
+    err
+}
+
+#[test]
+fn empty_and_header_only_files() {
+    assert_eq!(fatal("empty.csv"), FatalError::Empty);
+    let r = analyse_bad("header-only.csv");
+    assert_eq!(counts(&r), (0, 0, 0, 0));
+    assert_eq!(r.summary.formats, vec!["classic-csv"]);
+}
+
+#[test]
+fn files_that_are_not_audit_exports_are_named_for_what_they_are() {
+    let not_audit = fatal("not-an-audit-export.csv");
+    assert!(not_audit.to_string().contains("not a Microsoft 365 audit export"), "{not_audit}");
+    assert!(not_audit.to_string().contains("name,email,department"), "shows what it saw: {not_audit}");
+    for zip in ["workbook-dropped-by-mistake.xlsx", "archive-dropped-by-mistake.zip"] {
+        let err = fatal(zip).to_string();
+        assert!(err.contains("ZIP archive") && err.contains(".xlsx") && err.contains("save as CSV"), "{err}");
+    }
+    assert!(fatal("binary-garbage.bin").to_string().contains("binary data"));
+}
+
+#[test]
+fn utf16_without_a_bom_is_recognised() {
+    for name in ["utf16le-without-bom.csv", "utf16be-without-bom.csv"] {
+        let r = analyse_bad(name);
+        assert_eq!(counts(&r), (3, 3, 0, 0), "{name}");
+        assert_eq!(r.summary.by_class.delegate, 3, "{name}");
+    }
+}
+
+#[test]
+fn an_excel_semicolon_resave_is_read() {
+    let r = analyse_bad("excel-semicolon-resave.csv");
+    assert_eq!(r.summary.formats, vec!["classic-csv"]);
+    assert_eq!(counts(&r), (3, 3, 0, 0));
+}
+
+#[test]
+fn auditdata_cut_at_excels_cell_limit_is_named_as_such() {
+    let r = analyse_bad("auditdata-cut-by-excel.csv");
+    assert_eq!(counts(&r), (3, 2, 1, 0));
+    let (line, message) = &errors(&r)[0];
+    assert_eq!(*line, 3);
+    assert!(message.contains("32767 characters") && message.contains("probably opened and saved in Excel"), "{message}");
+}
+
+#[test]
+fn a_download_cut_inside_a_quoted_field() {
+    let r = analyse_bad("truncated-download.csv");
+    assert_eq!(counts(&r), (2, 1, 1, 0));
+    assert_eq!(errors(&r), vec![(3, "the file ends inside a quoted field: the download was probably cut short".into())]);
+}
+
+#[test]
+fn one_invalid_json_row_among_good_ones() {
+    let r = analyse_bad("one-invalid-json-row.csv");
+    assert_eq!(counts(&r), (3, 2, 1, 0));
+    let (line, message) = &errors(&r)[0];
+    assert_eq!(*line, 3);
+    assert!(message.starts_with("AuditData is not valid JSON: trailing comma"), "{message}");
+    assert_eq!(r.summary.errors[0].file, "one-invalid-json-row.csv");
+}
+
+#[test]
+fn rows_with_extra_or_missing_columns() {
+    let r = analyse_bad("extra-and-missing-columns.csv");
+    assert_eq!(counts(&r), (3, 1, 2, 0));
+    assert_eq!(
+        errors(&r),
+        vec![
+            (2, "the row has 5 fields but the header has 4".into()),
+            (3, "the row has 2 fields but the header has 4".into()),
+        ]
+    );
+}
+
+#[test]
+fn duplicate_header_names_use_the_first_and_say_so() {
+    let r = analyse_bad("duplicate-header-names.csv");
+    assert_eq!(counts(&r), (2, 2, 0, 0));
+    assert!(r.sends.iter().all(|s| s.event.operation == "SendAs"), "the first Operations column is used");
+    assert_eq!(
+        r.summary.warnings,
+        vec!["duplicate-header-names.csv: the column Operations appears more than once; the first one is used."]
+    );
+}
+
+#[test]
+fn deeply_nested_json_does_not_overflow_the_stack() {
+    let r = analyse_bad("deeply-nested-json.jsonl");
+    // 20,000 levels of arrays inside a field the product does not read: skipped iteratively.
+    assert_eq!(counts(&r), (3, 3, 0, 0));
+}
+
+#[test]
+fn numbers_out_of_range() {
+    let r = analyse_bad("numbers-out-of-range.jsonl");
+    assert_eq!(counts(&r), (3, 2, 1, 0));
+    // A 30-digit LogonType is not a logon type: kept, and not trusted.
+    assert_eq!(r.sends[0].event.logon_type, None);
+    let (line, message) = &errors(&r)[0];
+    assert_eq!(*line, 2);
+    assert!(message.starts_with("the record is not valid JSON: number out of range"), "{message}");
+}
+
+#[test]
+fn dates_in_every_locale_shape_and_impossible_ones() {
+    let r = analyse_bad("locale-dates.csv");
+    assert_eq!(counts(&r), (10, 6, 4, 0));
+    // Every valid shape is the same instant.
+    let all_same = r.summary.time_range.unwrap();
+    assert_eq!(all_same.first, all_same.last);
+    assert_eq!(all_same.first.to_rfc3339(), "2026-11-20T09:15:02+00:00");
+    let bad_lines: Vec<u64> = errors(&r).iter().map(|(l, _)| *l).collect();
+    assert_eq!(bad_lines, vec![8, 9, 10, 11]);
+    assert!(errors(&r).iter().all(|(_, m)| m.starts_with("CreationDate is not a valid date and time")));
+}
+
+#[test]
+fn records_missing_required_fields() {
+    let r = analyse_bad("missing-required-fields.jsonl");
+    assert_eq!(counts(&r), (5, 3, 2, 0));
+    assert_eq!(
+        errors(&r),
+        vec![(3, "the record has no CreationTime".into()), (4, "the record has no Operation".into())]
+    );
+    // No UserId: kept, and the send is not guessed.
+    assert_eq!(r.summary.by_class.unknown, 1);
+    assert!(r.summary.warnings[0].contains("2 records have no Id"));
+}
+
+#[test]
+fn attacker_text_is_kept_verbatim_as_data() {
+    let r = analyse_bad("xss-in-every-field.csv");
+    assert_eq!(counts(&r), (8, 8, 0, 0));
+    let subjects: Vec<&str> = r.sends.iter().filter_map(|s| s.event.subject.as_deref()).collect();
+    assert!(subjects.contains(&"<img src=x onerror=alert('img')>"));
+    assert!(subjects.contains(&"\u{202e}gnp.exe"));
+}
+
+#[test]
+fn an_export_of_exactly_50000_rows_warns_of_purviews_cap() {
+    let mut csv = String::from("RecordId,CreationDate,RecordType,Operation,UserId,AuditData,AssociatedAdminUnits,AssociatedAdminUnitsNames\n");
+    for i in 0..50_000 {
+        csv.push_str(&format!(
+            "{i:032x},2026-11-20T09:00:00,6,FileAccessed,kim@contoso.com,\"{{\"\"Id\"\":\"\"{i:032x}\"\",\"\"CreationTime\"\":\"\"2026-11-20T09:00:00\"\",\"\"Operation\"\":\"\"FileAccessed\"\",\"\"Workload\"\":\"\"SharePoint\"\"}}\",,\n"
+        ));
+    }
+    let r = analyse_chunked(&[("AuditLog_2026-11-20.csv", csv.as_bytes(), None)], 1 << 20);
+    assert_counts_add_up(&r);
+    assert_eq!(counts(&r), (50_000, 50_000, 0, 0));
+    assert!(r.summary.warnings.iter().any(|w| w.contains("exactly 50000 records") && w.contains("export limit")));
+}
+
+#[test]
+fn a_10_mb_cell_is_read_and_a_record_over_the_limit_is_skipped_with_bounded_memory() {
+    let record = |subject: &str| {
+        format!(
+            "2026-11-20T09:00:00,kim@contoso.com,SendAs,\"{{\"\"CreationTime\"\":\"\"2026-11-20T09:00:00\"\",\"\"Id\"\":\"\"{}\"\",\"\"Operation\"\":\"\"SendAs\"\",\"\"Item\"\":{{\"\"Subject\"\":\"\"{subject}\"\"}}}}\"\n",
+            subject.len()
+        )
+    };
+    let ten_mb = "s".repeat(10 << 20);
+    let csv = format!("CreationDate,UserIds,Operations,AuditData\n{}{}", record(&ten_mb), record("small"));
+    let r = analyse_chunked(&[("big-cell.csv", csv.as_bytes(), None)], 1 << 20);
+    assert_counts_add_up(&r);
+    assert_eq!(counts(&r), (2, 2, 0, 0));
+    assert_eq!(r.sends[0].event.subject.as_ref().map(String::len), Some(10 << 20));
+
+    // With a 1 MiB limit the same record is skipped, its line reported, the next row kept.
+    let r = analyse_with_limit("big-cell.csv", csv.as_bytes(), &[65_536], 1 << 20);
+    assert_counts_add_up(&r);
+    assert_eq!(counts(&r), (2, 1, 1, 0));
+    assert_eq!(r.summary.errors[0].line, 2);
+    assert!(r.summary.errors[0].message.contains("larger than 1 MiB"), "{}", r.summary.errors[0].message);
+}
