@@ -67,8 +67,11 @@ pub fn stack(counts: &ClassCounts) -> Vec<(SendClass, u64, u64)> {
     segments
 }
 
-/// Shortens a label to `max` characters with an ellipsis.
+/// Shortens a label to `max` characters with an ellipsis (bidirectional controls made visible
+/// first, so a label cannot disguise itself).
 pub fn truncate(label: &str, max: usize) -> String {
+    let label = crate::text::visible(label);
+    let label = label.as_str();
     if label.chars().count() <= max {
         label.to_owned()
     } else {

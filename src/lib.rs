@@ -8,6 +8,7 @@ pub mod download;
 pub mod filters;
 pub mod protocol;
 pub mod state;
+pub mod text;
 pub mod worker;
 
 /// Mounts the app on the page body.

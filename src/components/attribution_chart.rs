@@ -4,6 +4,8 @@ use sendas_core::model::SendClass;
 use sendas_core::report::ActorRow;
 use yew::prelude::*;
 
+use crate::text::visible;
+
 use super::class_legend::{chart_key, css, label};
 use crate::chart::{nice_ceiling, scale, stack, ticks, truncate};
 
@@ -60,7 +62,7 @@ pub fn attribution_chart(props: &AttributionChartProps) -> Html {
                                     <rect class={classes!("seg", css(class))}
                                         x={(LABEL_W + scale(offset, max, PLOT_W)).to_string()} y={(y + 4.0).to_string()}
                                         width={scale(n, max, PLOT_W).max(1.0).to_string()} height={(ROW_H - 8.0).to_string()}>
-                                        <title>{ format!("{}: {n} {} send{}", row.actor, label(class).to_lowercase(), if n == 1 { "" } else { "s" }) }</title>
+                                        <title>{ format!("{}: {n} {} send{}", visible(&row.actor), label(class).to_lowercase(), if n == 1 { "" } else { "s" }) }</title>
                                     </rect>
                                 }) }
                                 <text class="bar-total" x={(LABEL_W + scale(row.total, max, PLOT_W) + 4.0).to_string()} y={(y + ROW_H * 0.65).to_string()}>{ row.total }</text>

@@ -3,6 +3,8 @@
 use sendas_core::report::ConnectorRow;
 use yew::prelude::*;
 
+use crate::text::visible;
+
 #[derive(Properties, PartialEq)]
 pub struct ConnectorsTableProps {
     /// Connectors, most cards first.
@@ -30,8 +32,8 @@ pub fn connectors_table(props: &ConnectorsTableProps) -> Html {
                             let mailbox = r.mailbox.clone();
                             let on_mailbox = props.on_mailbox.clone();
                             html! { <tr>
-                                <td>{ &r.stamped_as }</td>
-                                <td><button type="button" class="link" onclick={Callback::from(move |_| on_mailbox.emit(mailbox.clone()))}>{ &r.mailbox }</button></td>
+                                <td>{ visible(&r.stamped_as) }</td>
+                                <td><button type="button" class="link" onclick={Callback::from(move |_| on_mailbox.emit(mailbox.clone()))}>{ visible(&r.mailbox) }</button></td>
                                 <td class="num">{ r.events }</td>
                                 <td>{ r.first.format("%Y-%m-%d %H:%M").to_string() }</td>
                                 <td>{ r.last.format("%Y-%m-%d %H:%M").to_string() }</td>

@@ -7,6 +7,7 @@ use yew::prelude::*;
 
 use super::class_legend::{css, label};
 use super::events_table::delay_text;
+use crate::text::visible;
 
 #[derive(Properties, PartialEq)]
 pub struct DetailPanelProps {
@@ -42,7 +43,7 @@ pub fn detail_panel(props: &DetailPanelProps) -> Html {
         Callback::from(move |_| cb.emit(()))
     };
     let row = |name: &str, value: Option<String>| match value.filter(|v| !v.is_empty()) {
-        Some(v) => html! { <tr><th scope="row">{ name }</th><td>{ v }</td></tr> },
+        Some(v) => html! { <tr><th scope="row">{ name }</th><td>{ visible(&v) }</td></tr> },
         None => html! {},
     };
     html! {
@@ -50,14 +51,14 @@ pub fn detail_panel(props: &DetailPanelProps) -> Html {
             <header>
                 <h3 id="detail-title">
                     <span class={classes!("swatch", css(c.class))} aria-hidden="true"></span>
-                    { format!("{} · {}", ev.operation, label(c.class)) }
+                    { format!("{} · {}", visible(&ev.operation), label(c.class)) }
                 </h3>
                 <button type="button" class="button" onclick={on_close} aria-label="Close details">{ "Close" }</button>
             </header>
             <p class="explanation">{ explanation }</p>
             <h4>{ "Evidence" }</h4>
             <ul class="evidence">
-                { for c.evidence_lines().into_iter().map(|line| html! { <li><code>{ line }</code></li> }) }
+                { for c.evidence_lines().into_iter().map(|line| html! { <li><code>{ visible(&line) }</code></li> }) }
             </ul>
             <table class="fields">
                 { row("Time (UTC)", Some(ev.time.to_rfc3339())) }
@@ -75,7 +76,7 @@ pub fn detail_panel(props: &DetailPanelProps) -> Html {
                 { row("Source", Some(format!("{}:{}", props.source_name, ev.source.line))) }
             </table>
             <h4>{ "Raw record" }</h4>
-            <pre class="raw" data-testid="raw-record">{ ev.raw.as_deref().map(pretty).unwrap_or_default() }</pre>
+            <pre class="raw" data-testid="raw-record">{ ev.raw.as_deref().map(|raw| visible(&pretty(raw))).unwrap_or_default() }</pre>
         </aside>
     }
 }

@@ -7,6 +7,7 @@ use yew::prelude::*;
 
 use super::class_legend::{css, label};
 use crate::state::{Column, Data, Rows, Sort};
+use crate::text::visible;
 
 #[derive(Properties, PartialEq)]
 pub struct EventsTableProps {
@@ -116,11 +117,11 @@ pub fn events_table(props: &EventsTableProps) -> Html {
                                     aria-selected={selected.to_string()}
                                     onclick={Callback::from(move |_| on_select.emit(Some(i)))} {onkeydown}>
                                     <td>{ e.event.time.format("%Y-%m-%d %H:%M:%S").to_string() }</td>
-                                    <td>{ &e.event.operation }</td>
+                                    <td>{ visible(&e.event.operation) }</td>
                                     <td><span class={classes!("swatch", css(e.classification.class))} aria-hidden="true"></span>{ label(e.classification.class) }</td>
-                                    <td title={e.actor_label().to_owned()}>{ e.actor_label() }</td>
-                                    <td title={e.mailbox_label().to_owned()}>{ e.mailbox_label() }</td>
-                                    <td title={e.event.subject.clone().unwrap_or_default()}>{ e.event.subject.clone().unwrap_or_default() }</td>
+                                    <td title={visible(e.actor_label())}>{ visible(e.actor_label()) }</td>
+                                    <td title={visible(e.mailbox_label())}>{ visible(e.mailbox_label()) }</td>
+                                    <td title={visible(e.event.subject.as_deref().unwrap_or_default())}>{ visible(e.event.subject.as_deref().unwrap_or_default()) }</td>
                                     <td class="num">{ delay_text(e.delay) }</td>
                                 </tr>
                             }

@@ -4,6 +4,8 @@ use chrono::NaiveDate;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
+use crate::text::visible;
+
 use crate::filters::Filters;
 
 #[derive(Properties, PartialEq)]
@@ -61,7 +63,7 @@ pub fn filters_bar(props: &FiltersBarProps) -> Html {
                 html! {
                     <button type="button" class="chip" title="Remove this filter"
                         onclick={Callback::from(move |_| { let mut next = filters.clone(); edit(&mut next); on_change.emit(next); })}>
-                        { format!("{label}: {v} ✕") }
+                        { format!("{label}: {} ✕", visible(v)) }
                     </button>
                 }
             }

@@ -3,6 +3,8 @@
 use sendas_core::report::{Finding, FindingFilter};
 use yew::prelude::*;
 
+use crate::text::visible;
+
 #[derive(Properties, PartialEq)]
 pub struct FindingsListProps {
     /// The core's findings.
@@ -23,7 +25,7 @@ pub fn findings_list(props: &FindingsListProps) -> Html {
                     let on_show = props.on_show.clone();
                     html! {
                         <li class={classes!("finding", format!("finding-{}", f.kind))}>
-                            <span>{ &f.text }</span>
+                            <span>{ visible(&f.text) }</span>
                             if linked {
                                 { " " }
                                 <button type="button" class="link" onclick={Callback::from(move |_| on_show.emit(filter.clone()))}>

@@ -3,6 +3,8 @@
 use sendas_core::report::Summary;
 use yew::prelude::*;
 
+use crate::text::visible;
+
 #[derive(Properties, PartialEq)]
 pub struct HeadlineProps {
     /// The report.
@@ -40,7 +42,7 @@ pub fn headline(props: &HeadlineProps) -> Html {
             { for s.sources.iter().enumerate().map(|(i, src)| html! {
                 <>
                     if i > 0 { { "; " } }
-                    <strong>{ &src.name }</strong>
+                    <strong>{ visible(&src.name) }</strong>
                     { match (&src.format, &src.error) {
                         (_, Some(error)) => format!(" (not read: {error})"),
                         (Some(format), None) => format!(" ({format}, {} records)", src.rows_read),

@@ -7,6 +7,8 @@ use sendas_core::model::SendClass;
 use sendas_core::report::MatrixCell;
 use yew::prelude::*;
 
+use crate::text::visible;
+
 use super::class_legend::{chart_key, css, label};
 use crate::chart::{dominant, truncate};
 
@@ -74,7 +76,7 @@ pub fn matrix_chart(props: &MatrixChartProps) -> Html {
                             <g class="cell" onclick={Callback::from(move |_| on_cell.emit(key.clone()))}>
                                 <rect class={classes!("seg", css(class))} x={(x + 1.0).to_string()} y={(y + 1.0).to_string()}
                                     width={(CELL - 2.0).to_string()} height={(CELL - 2.0).to_string()} fill-opacity={format!("{opacity:.2}")}>
-                                    <title>{ format!("{} → {}: {} sends, mostly {}", c.actor, c.mailbox, c.total, label(class).to_lowercase()) }</title>
+                                    <title>{ format!("{} → {}: {} sends, mostly {}", visible(&c.actor), visible(&c.mailbox), c.total, label(class).to_lowercase()) }</title>
                                 </rect>
                                 <text class="cell-count" x={(x + CELL / 2.0).to_string()} y={(y + CELL * 0.62).to_string()} text-anchor="middle">{ c.total }</text>
                             </g>

@@ -3,6 +3,8 @@
 use sendas_core::report::ErrorRow;
 use yew::prelude::*;
 
+use crate::text::visible;
+
 #[derive(Properties, PartialEq)]
 pub struct RejectedListProps {
     /// The first rejected rows.
@@ -22,7 +24,7 @@ pub fn rejected_list(props: &RejectedListProps) -> Html {
                 <thead><tr><th scope="col">{ "File" }</th><th scope="col">{ "Line" }</th><th scope="col">{ "Reason" }</th></tr></thead>
                 <tbody>
                     { for props.errors.iter().map(|e| html! {
-                        <tr><td>{ &e.file }</td><td class="num">{ e.line }</td><td>{ &e.message }</td></tr>
+                        <tr><td>{ visible(&e.file) }</td><td class="num">{ e.line }</td><td>{ visible(&e.message) }</td></tr>
                     }) }
                 </tbody>
             </table>

@@ -283,6 +283,9 @@ test('an XSS corpus in every displayed field stays inert and the layout holds', 
     await rows.nth(i).click();
     await page.waitForSelector('[data-testid=detail-panel]');
   }
+  const table = await page.textContent('[data-testid=events-table]');
+  assert.ok(table.includes('[U+202E]gnp.exe'), 'a right-to-left override is shown, not obeyed');
+  assert.ok(!table.includes('\u202e'), 'no raw bidi control reaches the screen');
   assert.equal(await page.locator('img').count(), 0, 'no <img> was created');
   assert.equal(await page.locator('script').count(), scriptsBefore, 'no <script> was added');
   assert.equal(await page.locator('svg [onload], svg circle').count(), 0, 'no SVG from the data');

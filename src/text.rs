@@ -1,0 +1,38 @@
+//! Showing attacker-controlled text honestly.
+//!
+//! Everything from an export is rendered as text (Yew escapes it), but Unicode bidirectional
+//! controls still change how text *looks*: `U+202E` turns `gnp.exe` into `exe.png` on screen.
+//! The UI shows those characters as visible markers instead.
+
+/// Bidirectional formatting characters (embeddings, overrides, isolates, marks).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// The text with every bidirectional control shown as `[U+XXXX]`.
+pub fn visible(text: &str) -> String {
+    if !text.chars().any(is_bidi_control) {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if is_bidi_control(c) {
+            out.push_str(&format!("[U+{:04X}]", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bidi_overrides_become_visible() {
+        assert_eq!(visible("\u{202e}gnp.exe"), "[U+202E]gnp.exe");
+        assert_eq!(visible("a\u{2066}b\u{2069}"), "a[U+2066]b[U+2069]");
+        assert_eq!(visible("plain <b>text</b>"), "plain <b>text</b>");
+    }
+}
