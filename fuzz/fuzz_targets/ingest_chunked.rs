@@ -4,25 +4,23 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sendas_core::ingest::Ingestor;
 use sendas_core::{Analysis, AnalysisResult, SourceMeta};
 
 fn analyse(bytes: &[u8], cuts: &[usize], limit: usize) -> AnalysisResult {
     let mut analysis = Analysis::default();
-    let file = analysis.add_source(SourceMeta { name: "fuzz".into(), exported_at: None });
-    let mut ingestor = Ingestor::with_record_limit(file, limit);
+    analysis.set_record_limit(limit);
     let mut rest = bytes;
-    let mut outcome = Ok(());
     let mut i = 0;
-    while !rest.is_empty() && outcome.is_ok() {
-        let n = cuts[i % cuts.len()].clamp(1, rest.len());
-        outcome = ingestor.push(&rest[..n], &mut analysis);
-        rest = &rest[n..];
+    let chunks = std::iter::from_fn(|| {
+        if rest.is_empty() {
+            return None;
+        }
+        let (piece, tail) = rest.split_at(cuts[i % cuts.len()].clamp(1, rest.len()));
+        rest = tail;
         i += 1;
-    }
-    let result = outcome.and_then(|()| ingestor.finish(&mut analysis));
-    let format = ingestor.format();
-    analysis.finish_source(file, format, result);
+        Some(Ok::<_, std::convert::Infallible>(piece))
+    });
+    let _ = analysis.read_source_chunks(SourceMeta { name: "fuzz".into(), exported_at: None }, chunks, |_| {});
     analysis.finish()
 }
 

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 
 use crate::classify::RuleSet;
-use crate::ingest::{EventSink, FatalError, Format, IngestStats, Ingestor, RowError};
+use crate::ingest::{EventSink, FatalError, Format, IngestStats, Ingestor, RowError, MAX_RECORD_BYTES};
 use crate::model::{ArrivalSource, AuditEvent};
 use crate::report::{
     delay_bins, findings, ClassifiedEvent, Delay, DelayStats, ErrorRow, ExportTimeOrigin, FindingInput, OwnerChangeRow,
@@ -114,6 +114,7 @@ pub struct Analysis {
     events: u64,
     duplicates: u64,
     rejected: u64,
+    record_limit: usize,
 }
 
 impl Default for Analysis {
@@ -139,7 +140,14 @@ impl Analysis {
             events: 0,
             duplicates: 0,
             rejected: 0,
+            record_limit: MAX_RECORD_BYTES,
         }
+    }
+
+    /// Skips records larger than `bytes` in inputs read from now on (the default is
+    /// [`MAX_RECORD_BYTES`]; tests and fuzzing use small limits).
+    pub fn set_record_limit(&mut self, bytes: usize) {
+        self.record_limit = bytes;
     }
 
     /// Registers an input; returns the index its [`Ingestor`] must be created with.
@@ -194,7 +202,7 @@ impl Analysis {
         mut progress: impl FnMut(&IngestStats),
     ) -> Result<Format, ReadError<E>> {
         let file = self.add_source(meta);
-        let mut ingestor = Ingestor::new(file);
+        let mut ingestor = Ingestor::with_record_limit(file, self.record_limit);
         let mut outcome = Ok(());
         for chunk in chunks {
             let chunk = match chunk {

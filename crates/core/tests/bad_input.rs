@@ -82,14 +82,20 @@ fn auditdata_cut_at_excels_cell_limit_is_named_as_such() {
     assert_eq!(counts(&r), (3, 2, 1, 0));
     let (line, message) = &errors(&r)[0];
     assert_eq!(*line, 3);
-    assert!(message.contains("32767 characters") && message.contains("probably opened and saved in Excel"), "{message}");
+    assert!(
+        message.contains("32767 characters") && message.contains("probably opened and saved in Excel"),
+        "{message}"
+    );
 }
 
 #[test]
 fn a_download_cut_inside_a_quoted_field() {
     let r = analyse_bad("truncated-download.csv");
     assert_eq!(counts(&r), (2, 1, 1, 0));
-    assert_eq!(errors(&r), vec![(3, "the file ends inside a quoted field: the download was probably cut short".into())]);
+    assert_eq!(
+        errors(&r),
+        vec![(3, "the file ends inside a quoted field: the download was probably cut short".into())]
+    );
 }
 
 #[test]
@@ -181,7 +187,9 @@ fn attacker_text_is_kept_verbatim_as_data() {
 
 #[test]
 fn an_export_of_exactly_50000_rows_warns_of_purviews_cap() {
-    let mut csv = String::from("RecordId,CreationDate,RecordType,Operation,UserId,AuditData,AssociatedAdminUnits,AssociatedAdminUnitsNames\n");
+    let mut csv = String::from(
+        "RecordId,CreationDate,RecordType,Operation,UserId,AuditData,AssociatedAdminUnits,AssociatedAdminUnitsNames\n",
+    );
     for i in 0..50_000 {
         csv.push_str(&format!(
             "{i:032x},2026-11-20T09:00:00,6,FileAccessed,kim@contoso.com,\"{{\"\"Id\"\":\"\"{i:032x}\"\",\"\"CreationTime\"\":\"\"2026-11-20T09:00:00\"\",\"\"Operation\"\":\"\"FileAccessed\"\",\"\"Workload\"\":\"\"SharePoint\"\"}}\",,\n"

@@ -100,6 +100,15 @@ impl CsvTable {
         self.run(&[], true, on_row);
     }
 
+    /// Past the limit: drops what was kept of the current row and goes on reading to its end,
+    /// so memory stays bounded and the next row is read normally.
+    fn discard_record(&mut self) {
+        self.discarded_newlines += count_byte(&self.out[..self.out_len], b'\n');
+        self.out_len = 0;
+        self.ends_len = 0;
+        self.oversized = true;
+    }
+
     fn run(&mut self, mut input: &[u8], at_end: bool, on_row: &mut dyn FnMut(CsvRow<'_>)) {
         loop {
             let (result, nin, nout, nend) =
@@ -122,12 +131,7 @@ impl CsvTable {
                 }
                 ReadRecordResult::OutputFull => {
                     if self.out.len() * 2 > self.limit {
-                        // Past the limit: drop what was kept and go on reading to the row's end,
-                        // so memory stays bounded and the next row is read normally.
-                        self.discarded_newlines += count_byte(&self.out[..self.out_len], b'\n');
-                        self.out_len = 0;
-                        self.ends_len = 0;
-                        self.oversized = true;
+                        self.discard_record();
                     } else {
                         let bigger = self.out.len() * 2;
                         self.out.resize(bigger, 0);
@@ -135,10 +139,7 @@ impl CsvTable {
                 }
                 ReadRecordResult::OutputEndsFull => {
                     if self.ends.len() >= MAX_FIELDS {
-                        self.discarded_newlines += count_byte(&self.out[..self.out_len], b'\n');
-                        self.out_len = 0;
-                        self.ends_len = 0;
-                        self.oversized = true;
+                        self.discard_record();
                     } else {
                         let bigger = self.ends.len() * 2;
                         self.ends.resize(bigger, 0);

@@ -267,7 +267,10 @@ impl<'de> Visitor<'de> for RecordVisitor {
                         if fields.inner.is_none() {
                             match parse_record(&text) {
                                 Ok(inner) => fields.inner = Some(Box::new(inner.into_owned())),
-                                Err(error) => fields.inner_error = Some((json_error_kind(&error, &text, JsonPart::AuditData), text.len())),
+                                Err(error) => {
+                                    fields.inner_error =
+                                        Some((json_error_kind(&error, &text, JsonPart::AuditData), text.len()))
+                                }
                             }
                         }
                     }

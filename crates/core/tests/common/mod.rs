@@ -3,13 +3,30 @@
 
 use std::path::PathBuf;
 
-use sendas_core::ingest::{EventSink, Ingestor};
+use std::convert::Infallible;
+
 use sendas_core::report::ExportTimeOrigin;
 use sendas_core::{Analysis, AnalysisResult, SourceMeta};
 
 /// `tests/fixtures/NAME` at the repository root.
 pub fn fixture_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(name)
+}
+
+/// Every fixture that is an audit export, good or damaged (paths relative to `tests/fixtures`):
+/// `*.csv`, `*.json`, `*.jsonl` here and in `bad/`.
+pub fn all_fixtures() -> Vec<String> {
+    let mut names = Vec::new();
+    for dir in ["", "bad/"] {
+        for entry in std::fs::read_dir(fixture_path(dir)).unwrap() {
+            let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+            if [".csv", ".json", ".jsonl"].iter().any(|ext| name.ends_with(ext)) {
+                names.push(format!("{dir}{name}"));
+            }
+        }
+    }
+    names.sort();
+    names
 }
 
 pub fn fixture(name: &str) -> Vec<u8> {
@@ -23,18 +40,8 @@ pub fn analyse_chunked(inputs: &[(&str, &[u8], Option<&str>)], chunk: usize) -> 
         let exported_at = exported.map(|t| {
             (chrono::DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&chrono::Utc), ExportTimeOrigin::Given)
         });
-        let file = analysis.add_source(SourceMeta { name: (*name).to_owned(), exported_at });
-        let mut ingestor = Ingestor::new(file);
-        let mut outcome = Ok(());
-        for piece in bytes.chunks(chunk.max(1)) {
-            outcome = ingestor.push(piece, &mut analysis as &mut dyn EventSink);
-            if outcome.is_err() {
-                break;
-            }
-        }
-        let result = outcome.and_then(|()| ingestor.finish(&mut analysis));
-        let format = ingestor.format();
-        analysis.finish_source(file, format, result);
+        let meta = SourceMeta { name: (*name).to_owned(), exported_at };
+        let _ = analysis.read_source_chunks(meta, cut(bytes, &[chunk]), |_| {});
     }
     analysis.finish()
 }
@@ -59,23 +66,29 @@ pub fn analyse_with_cuts(name: &str, bytes: &[u8], cuts: &[usize]) -> AnalysisRe
     analyse_with_limit(name, bytes, cuts, sendas_core::ingest::MAX_RECORD_BYTES)
 }
 
+/// The input cut at the given chunk sizes (cycled).
+pub fn cut<'a>(bytes: &'a [u8], cuts: &'a [usize]) -> impl Iterator<Item = Result<&'a [u8], Infallible>> + 'a {
+    let mut rest = bytes;
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let n = cuts[i % cuts.len()].clamp(1, rest.len());
+        let (piece, tail) = rest.split_at(n);
+        rest = tail;
+        i += 1;
+        Some(Ok(piece))
+    })
+}
+
 /// As [`analyse_with_cuts`], skipping records larger than `limit` bytes.
 pub fn analyse_with_limit(name: &str, bytes: &[u8], cuts: &[usize], limit: usize) -> AnalysisResult {
     let mut analysis = Analysis::default();
-    let file = analysis.add_source(SourceMeta { name: name.to_owned(), exported_at: None });
-    let mut ingestor = Ingestor::with_record_limit(file, limit);
-    let mut rest = bytes;
-    let mut outcome = Ok(());
-    let mut i = 0;
-    while !rest.is_empty() && outcome.is_ok() {
-        let n = cuts[i % cuts.len()].clamp(1, rest.len());
-        outcome = ingestor.push(&rest[..n], &mut analysis);
-        rest = &rest[n..];
-        i += 1;
-    }
-    let result = outcome.and_then(|()| ingestor.finish(&mut analysis));
-    let format = ingestor.format();
-    analysis.finish_source(file, format, result);
+    analysis.set_record_limit(limit);
+    let meta = SourceMeta { name: name.to_owned(), exported_at: None };
+    // Unusable input is part of what is tested: the summary records it.
+    let _ = analysis.read_source_chunks(meta, cut(bytes, cuts), |_| {});
     analysis.finish()
 }
 
