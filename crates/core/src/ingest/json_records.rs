@@ -246,7 +246,8 @@ impl JsonRecords {
                         self.layout = Some(JsonLayout::ObjectStream);
                     }
                 }
-                self.depth += 1;
+                // Saturating: four billion open brackets would otherwise wrap.
+                self.depth = self.depth.saturating_add(1);
             }
             b'}' | b']' => {
                 if self.depth == 0 {
