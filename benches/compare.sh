@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Side by side on the same generated export: the CLI (whole process), the release app in
+# headless Chromium, and what an analyst would use instead (Python csv + json.loads per row,
+# pandas read_csv + json_normalize, DuckDB read_csv + JSON extraction).
+#
+#   benches/compare.sh [ROWS] [RUNS]      default 100000 rows, 3 runs (medians)
+#
+# Installs pandas and DuckDB from PyPI into target/bench/venv; builds the CLI and dist/ if
+# needed (scripts/setup.sh first). Prints seconds, MB/s and each tool's time relative to the CLI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rows=${1:-100000}
+runs=${2:-3}
+export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
+mkdir -p target/bench
+file=target/bench/purview-$rows.csv
+
+cargo build --release --locked --bin sendas-lens >/dev/null 2>&1
+[ -s "$file" ] || target/release/sendas-lens generate --format purview-csv --rows "$rows" --seed 1 "$file"
+[ -s dist/index.html ] || trunk build --release --offline >/dev/null 2>&1
+if [ ! -x target/bench/venv/bin/python ] || ! target/bench/venv/bin/python -c 'import pandas, duckdb' 2>/dev/null; then
+  python3 -m venv target/bench/venv
+  target/bench/venv/bin/pip install -q pandas duckdb
+fi
+
+bytes=$(stat -c %s "$file")
+mb=$(awk -v b="$bytes" 'BEGIN { printf "%.0f", b / 1e6 }')
+echo "file: $file ($mb MB, $rows records); $(nproc) cores; medians of $runs runs"
+
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+cli=$(for _ in $(seq "$runs"); do
+  /usr/bin/time -f "%e %M" target/release/sendas-lens summary --json "$file" 2>&1 >/dev/null | tail -1
+done | tee target/bench/cli-times.txt | awk '{ print $1 }' | median)
+peak=$(awk '{ print $2 }' target/bench/cli-times.txt | sort -n | tail -1)
+
+browser=$(node benches/browser-drop.mjs "$file" "$runs" | tee target/bench/browser.txt | sed -n 's/.*median \([0-9.]*\) s.*/\1/p')
+target/bench/venv/bin/python benches/baselines.py "$file" "$runs" | tee target/bench/baselines.txt >/dev/null
+
+printf '\n%-18s %9s %9s %10s\n' tool seconds MB/s "vs CLI"
+line() { awk -v n="$1" -v s="$2" -v b="$bytes" -v c="$cli" 'BEGIN { printf "%-18s %9.2f %9.0f %9.1fx\n", n, s, b / 1e6 / s, s / c }'; }
+line "sendas-lens CLI" "$cli"
+line "browser (worker)" "$browser"
+while read -r name seconds _ _; do line "$name" "$seconds"; done < target/bench/baselines.txt
+echo
+echo "CLI peak memory: $((peak / 1024)) MB (max RSS, /usr/bin/time)"
+grep -E '^run' target/bench/browser.txt | sed 's/^/browser /'
