@@ -50,7 +50,7 @@ def duckdb_sql(path):
             FROM read_csv('{path}', header = true, all_varchar = true, max_line_size = 100000000)
         )
         """
-    ).fetchone()
+    ).fetchall()[0]
     return int(row[0]), int(row[1])
 
 
