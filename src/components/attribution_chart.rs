@@ -6,7 +6,7 @@ use yew::prelude::*;
 
 use crate::text::visible;
 
-use super::class_legend::{chart_key, css, label};
+use super::class_legend::{chart_key, css, label, on_activate_key};
 use crate::chart::{nice_ceiling, scale, stack, ticks, truncate};
 
 #[derive(Properties, PartialEq)]
@@ -52,9 +52,12 @@ pub fn attribution_chart(props: &AttributionChartProps) -> Html {
                         let y = TOP + i as f64 * ROW_H;
                         let actor = row.actor.clone();
                         let on_actor = props.on_actor.clone();
-                        let onclick = Callback::from(move |_| on_actor.emit(actor.clone()));
+                        let activate = Callback::from(move |()| on_actor.emit(actor.clone()));
+                        let onclick = activate.reform(|_: MouseEvent| ());
+                        let onkeydown = on_activate_key(activate);
                         html! {
-                            <g class="bar-row" {onclick}>
+                            <g class="bar-row" {onclick} {onkeydown} tabindex="0" role="button"
+                                aria-label={format!("{}: {} sends. Filter on this actor", visible(&row.actor), row.total)}>
                                 <text class="row-label" x={(LABEL_W - 8.0).to_string()} y={(y + ROW_H * 0.65).to_string()} text-anchor="end">
                                     { truncate(&row.actor, 30) }
                                 </text>

@@ -69,3 +69,13 @@ pub fn chart_key(classes: impl IntoIterator<Item = SendClass>) -> Html {
         </ul>
     }
 }
+
+/// Keyboard access for a clickable chart shape: Enter or Space does what a click does.
+pub fn on_activate_key(action: Callback<()>) -> Callback<KeyboardEvent> {
+    Callback::from(move |e: KeyboardEvent| {
+        if e.key() == "Enter" || e.key() == " " {
+            e.prevent_default();
+            action.emit(());
+        }
+    })
+}

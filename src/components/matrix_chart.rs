@@ -9,7 +9,7 @@ use yew::prelude::*;
 
 use crate::text::visible;
 
-use super::class_legend::{chart_key, css, label};
+use super::class_legend::{chart_key, css, label, on_activate_key};
 use crate::chart::{dominant, truncate};
 
 #[derive(Properties, PartialEq)]
@@ -71,9 +71,12 @@ pub fn matrix_chart(props: &MatrixChartProps) -> Html {
                         let opacity = 0.35 + 0.65 * (c.total as f64 / max as f64);
                         let key = (c.actor.clone(), c.mailbox.clone());
                         let on_cell = props.on_cell.clone();
+                        let activate = Callback::from(move |()| on_cell.emit(key.clone()));
                         let (x, y) = (LABEL_W + j as f64 * CELL, HEAD_H + i as f64 * CELL);
                         html! {
-                            <g class="cell" onclick={Callback::from(move |_| on_cell.emit(key.clone()))}>
+                            <g class="cell" tabindex="0" role="button"
+                                aria-label={format!("{} as {}: {} sends. Filter on both", visible(&c.actor), visible(&c.mailbox), c.total)}
+                                onclick={activate.reform(|_: MouseEvent| ())} onkeydown={on_activate_key(activate.clone())}>
                                 <rect class={classes!("seg", css(class))} x={(x + 1.0).to_string()} y={(y + 1.0).to_string()}
                                     width={(CELL - 2.0).to_string()} height={(CELL - 2.0).to_string()} fill-opacity={format!("{opacity:.2}")}>
                                     <title>{ format!("{} → {}: {} sends, mostly {}", visible(&c.actor), visible(&c.mailbox), c.total, label(class).to_lowercase()) }</title>

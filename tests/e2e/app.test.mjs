@@ -384,3 +384,19 @@ test('a file far larger than any record streams through with a clear message', a
     await context.close();
   }
 });
+
+test('charts work from the keyboard: Enter on a bar or a cell filters', async () => {
+  const { page, context, problems } = await openApp();
+  await page.click('[data-testid=load-sample]');
+  await waitForResult(page);
+  await page.focus('[data-testid=chart-attribution] .bar-row');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => location.hash.includes('actor=tony%40contoso.com') || location.hash.includes('actor=tony@contoso.com'));
+  // The table is virtualised (only the rows in view exist): read its count from the heading.
+  assert.match(await page.textContent('#events-title'), /\(60\)/);
+  await page.focus('[data-testid=chart-matrix] .cell');
+  await page.keyboard.press(' ');
+  await page.waitForFunction(() => location.hash.includes('mailbox='));
+  assert.deepEqual(problems, []);
+  await context.close();
+});
