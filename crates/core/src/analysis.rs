@@ -51,13 +51,26 @@ enum RecordKey {
 
 impl RecordKey {
     fn new(id: &str) -> Self {
-        let hex: String = id.chars().filter(|c| *c != '-').collect();
-        if id.len() == 36 && hex.len() == 32 {
-            if let Ok(n) = u128::from_str_radix(&hex, 16) {
-                return Self::Guid(n);
-            }
+        Self::guid(id).map_or_else(|| Self::Text(id.into()), Self::Guid)
+    }
+
+    /// `8-4-4-4-12` hex digits as a number, without allocating.
+    fn guid(id: &str) -> Option<u128> {
+        let bytes = id.as_bytes();
+        if bytes.len() != 36 {
+            return None;
         }
-        Self::Text(id.into())
+        let mut n: u128 = 0;
+        for (i, &b) in bytes.iter().enumerate() {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                if b != b'-' {
+                    return None;
+                }
+                continue;
+            }
+            n = (n << 4) | u128::from((b as char).to_digit(16)?);
+        }
+        Some(n)
     }
 }
 
@@ -549,5 +562,20 @@ impl EventSink for Analysis {
             source.rejected += 1;
         }
         self.errors.push(error);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RecordKey;
+
+    #[test]
+    fn guids_become_numbers_ignoring_case_and_other_ids_stay_text() {
+        let a = RecordKey::new("0000002A-0000-4000-8000-00000000002a");
+        assert_eq!(a, RecordKey::new("0000002a-0000-4000-8000-00000000002A"));
+        assert!(matches!(a, RecordKey::Guid(_)));
+        assert_eq!(RecordKey::new("RgAAAAD1"), RecordKey::Text("RgAAAAD1".into()));
+        assert!(matches!(RecordKey::new("0000002a-0000-4000-8000-00000000002g"), RecordKey::Text(_)));
+        assert!(matches!(RecordKey::new("0000002a00000-4000-8000-00000000002a"), RecordKey::Text(_)));
     }
 }

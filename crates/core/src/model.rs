@@ -234,6 +234,11 @@ pub struct OwnerChange {
 }
 
 /// One audit record, whatever export it came from.
+///
+/// Send-type events (`SendAs`, `SendOnBehalf`, `Send`) carry every field below. Other events
+/// carry only what the report uses (id, time, record type, workload, operation, arrival, source,
+/// and the actor and change of a group owner change): a tenant export is mostly file and
+/// sign-in activity, and those fields would be allocated and dropped a million times.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AuditEvent {
     /// The record's unique `Id` (`RecordId`, `Identity`, Graph `id`), when the export has one.

@@ -387,8 +387,7 @@ impl RowContext<'_> {
             }
             return;
         }
-        let texts: Vec<Cow<'_, str>> =
-            (0..row.len()).map(|i| String::from_utf8_lossy(row.field(i).unwrap_or_default())).collect();
+        let texts: Vec<Cow<'_, str>> = (0..row.len()).map(|i| utf8(row.field(i).unwrap_or_default())).collect();
         let Some(header) = stage_header else {
             let names: Vec<String> = texts.iter().map(|t| fields::normalise_header(t).to_owned()).collect();
             let csv_header = CsvHeader { all_quoted: header_quoted, names };
@@ -484,6 +483,15 @@ impl RowContext<'_> {
                 }
             }
         }
+    }
+}
+
+/// A field as text: borrowed when it is valid UTF-8 (checked with std's fast validator),
+/// else with U+FFFD for the invalid bytes.
+fn utf8(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
     }
 }
 
