@@ -45,7 +45,7 @@ pub(crate) struct CsvTable {
     out_len: usize,
     ends: Vec<usize>,
     ends_len: usize,
-    /// `\n` bytes consumed so far.
+    /// `\n` bytes consumed so far (csv-core's count).
     newlines: u64,
     last_byte: Option<u8>,
     /// Odd when the current record has an unclosed quote so far.
@@ -116,8 +116,13 @@ impl CsvTable {
             let consumed = &input[..nin];
             if !consumed.is_empty() {
                 self.in_record = true;
-                self.newlines += count_byte(consumed, b'\n');
-                self.quotes += count_byte(consumed, b'"');
+                // csv-core counts every `\n` it consumes (from 1).
+                self.newlines = self.reader.line() - 1;
+                // Quote parity only matters for a row still open when the input ends, so the
+                // bytes of a row completed in this call need no counting.
+                if result != ReadRecordResult::Record {
+                    self.quotes += count_byte(consumed, b'"');
+                }
                 self.last_byte = consumed.last().copied();
             }
             input = &input[nin..];
