@@ -107,6 +107,10 @@ pub fn app() -> Html {
     let rows = use_memo((state.data.clone(), state.filters.clone(), state.sort), |(data, filters, sort)| {
         Rows(Rc::new(data.as_ref().map(|d| visible_rows(&d.0.sends, filters, *sort)).unwrap_or_default()))
     });
+    // A pass over every send: only when the data or the filter changes, not on every render.
+    let noise = use_memo((state.data.clone(), state.filters.clone()), |(data, filters)| {
+        data.as_ref().map_or(0, |d| filters.noise_count(&d.0.sends))
+    });
     let report = use_memo((state.data.clone(), (*rows).clone()), |(data, rows)| {
         let mut report = SendReport::default();
         if let Some(d) = data {
@@ -193,7 +197,6 @@ pub fn app() -> Html {
                     let _ = save_text("sendas-lens-events.csv", "text/csv", &events_csv(&lines));
                 })
             };
-            let noise = state.filters.noise_count(&payload.sends);
             let selected = state.selected.and_then(|i| payload.sends.get(i).cloned());
             html! {
                 <>
@@ -204,7 +207,7 @@ pub fn app() -> Html {
                         <RejectedList errors={summary.errors.clone()} total={summary.rejected} />
                     }
                     <ClassLegend counts={summary.by_class} selected={state.filters.classes.clone()} on_toggle={on_toggle_class} />
-                    <FiltersBar filters={state.filters.clone()} noise_count={noise} shown={rows.0.len()}
+                    <FiltersBar filters={state.filters.clone()} noise_count={*noise} shown={rows.0.len()}
                         total={payload.sends.len()} workloads={summary.by_workload.keys().cloned().collect::<Vec<_>>()}
                         on_change={set_filters.clone()} />
                     <div class="exports">

@@ -1,7 +1,9 @@
 //! One send in full: the class and the evidence that decided it, the fields, and the raw
 //! record as the export had it. Everything is rendered as text.
 
-use sendas_core::classify::default_rules;
+use std::sync::OnceLock;
+
+use sendas_core::classify::{default_rules, Rule};
 use sendas_core::report::ClassifiedEvent;
 use yew::prelude::*;
 
@@ -19,6 +21,12 @@ pub struct DetailPanelProps {
     pub on_close: Callback<()>,
 }
 
+/// The rule table, built once: the panel looks up the deciding rule's explanation.
+fn rules() -> &'static [Rule] {
+    static RULES: OnceLock<Vec<Rule>> = OnceLock::new();
+    RULES.get_or_init(default_rules)
+}
+
 fn pretty(raw: &str) -> String {
     serde_json::from_str::<serde_json::Value>(raw)
         .and_then(|v| serde_json::to_string_pretty(&v))
@@ -33,8 +41,8 @@ pub fn detail_panel(props: &DetailPanelProps) -> Html {
     let explanation = c
         .rule
         .as_ref()
-        .and_then(|name| default_rules().into_iter().find(|r| &r.name == name))
-        .map(|r| r.explanation)
+        .and_then(|name| rules().iter().find(|r| &r.name == name))
+        .map(|r| r.explanation.clone())
         .unwrap_or_else(|| {
             "No rule matched: the fields the export carries do not decide who sent this, so it is not guessed.".into()
         });
