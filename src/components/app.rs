@@ -48,6 +48,16 @@ fn write_fragment(fragment: &str) {
     }
 }
 
+/// A callback that applies `change` (with the clicked value) to the current filter.
+fn filter_edit<T: 'static>(filters: &Filters, set: &Callback<Filters>, change: fn(&mut Filters, T)) -> Callback<T> {
+    let (filters, set) = (filters.clone(), set.clone());
+    Callback::from(move |value: T| {
+        let mut next = filters.clone();
+        change(&mut next, value);
+        set.emit(next);
+    })
+}
+
 #[function_component(App)]
 pub fn app() -> Html {
     let state = use_reducer(|| AppState { filters: Filters::from_fragment(&location_hash()), ..AppState::default() });
@@ -126,51 +136,25 @@ pub fn app() -> Html {
         let dispatch = dispatch.clone();
         Callback::from(move |f: Filters| dispatch.dispatch(Action::SetFilters(f)))
     };
-    let filters = state.filters.clone();
-    let narrow = move |edit: Box<dyn Fn(&mut Filters)>| {
-        let mut next = filters.clone();
-        edit(&mut next);
-        next
-    };
-    let narrow = Rc::new(narrow);
 
     let body = match &state.data {
         None => html! {},
         Some(data) => {
             let payload = &data.0;
             let summary = &payload.summary;
-            let on_toggle_class = {
-                let (narrow, set) = (narrow.clone(), set_filters.clone());
-                Callback::from(move |class: SendClass| {
-                    set.emit(narrow(Box::new(move |f: &mut Filters| {
-                        f.classes = if f.classes == [class] { Vec::new() } else { vec![class] };
-                    })))
-                })
-            };
-            let on_actor = {
-                let (narrow, set) = (narrow.clone(), set_filters.clone());
-                Callback::from(move |actor: String| {
-                    set.emit(narrow(Box::new(move |f: &mut Filters| f.actor = Some(actor.clone()))))
-                })
-            };
-            let on_cell = {
-                let (narrow, set) = (narrow.clone(), set_filters.clone());
-                Callback::from(move |(actor, mailbox): (String, String)| {
-                    set.emit(narrow(Box::new(move |f: &mut Filters| {
-                        f.actor = Some(actor.clone());
-                        f.mailbox = Some(mailbox.clone());
-                    })))
-                })
-            };
-            let on_mailbox = {
-                let (narrow, set) = (narrow.clone(), set_filters.clone());
-                Callback::from(move |mailbox: String| {
-                    set.emit(narrow(Box::new(move |f: &mut Filters| {
-                        f.mailbox = Some(mailbox.clone());
-                        f.classes = vec![SendClass::Connector];
-                    })))
-                })
-            };
+            let (filters, set) = (&state.filters, &set_filters);
+            let on_toggle_class = filter_edit(filters, set, |f, class: SendClass| {
+                f.classes = if f.classes == [class] { Vec::new() } else { vec![class] };
+            });
+            let on_actor = filter_edit(filters, set, |f, actor: String| f.actor = Some(actor));
+            let on_cell = filter_edit(filters, set, |f, (actor, mailbox): (String, String)| {
+                f.actor = Some(actor);
+                f.mailbox = Some(mailbox);
+            });
+            let on_mailbox = filter_edit(filters, set, |f, mailbox: String| {
+                f.mailbox = Some(mailbox);
+                f.classes = vec![SendClass::Connector];
+            });
             let download_report = {
                 let summary = summary.clone();
                 Callback::from(move |_| {

@@ -238,16 +238,6 @@ impl Analysis {
         format.ok_or(ReadError::Fatal(FatalError::Empty))
     }
 
-    /// Sends classified so far.
-    pub fn sends(&self) -> &[ClassifiedEvent] {
-        &self.sends
-    }
-
-    /// Names of the inputs, by index.
-    pub fn source_names(&self) -> Vec<String> {
-        self.sources.iter().map(|s| s.meta.name.clone()).collect()
-    }
-
     fn workload_id(&mut self, name: &str) -> u16 {
         if let Some(id) = self.workload_ids.get(name) {
             return *id;

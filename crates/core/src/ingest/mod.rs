@@ -5,7 +5,7 @@
 //! [`Ingestor::finish`]. It decides the encoding from the first bytes and the
 //! [`Format`] from the content (never the file name), and hands every record to
 //! an [`EventSink`] as soon as it is complete: memory stays bounded by the
-//! largest record, and [`Ingestor::bytes_consumed`] is the progress.
+//! largest record, and [`Ingestor::stats`]' `bytes` is the progress.
 //!
 //! Results do not depend on how the input is cut into chunks; the tests check it.
 
@@ -221,24 +221,6 @@ pub trait EventSink {
     fn event(&mut self, event: AuditEvent);
     /// A record could not be read.
     fn rejected(&mut self, error: RowError);
-}
-
-/// A sink that keeps everything: for tests and small tools.
-#[derive(Debug, Default)]
-pub struct Collect {
-    /// Accepted events, in input order.
-    pub events: Vec<AuditEvent>,
-    /// Rejected records, in input order.
-    pub errors: Vec<RowError>,
-}
-
-impl EventSink for Collect {
-    fn event(&mut self, event: AuditEvent) {
-        self.events.push(event);
-    }
-    fn rejected(&mut self, error: RowError) {
-        self.errors.push(error);
-    }
 }
 
 /// What an input turned out to be and how much of it was read.
@@ -556,11 +538,6 @@ impl Ingestor {
         self.decoder.encoding()
     }
 
-    /// Bytes pushed so far: the progress through the input.
-    pub fn bytes_consumed(&self) -> u64 {
-        self.stats.bytes
-    }
-
     /// Counts so far.
     pub fn stats(&self) -> IngestStats {
         IngestStats { ambiguous_dates: self.notes.ambiguous_dates, ..self.stats.clone() }
@@ -698,13 +675,4 @@ impl Ingestor {
             }
         }
     }
-}
-
-/// Reads a whole input held in memory: `push` once, then `finish`.
-pub fn ingest_bytes(file: u32, bytes: &[u8], sink: &mut dyn EventSink) -> Result<(Format, IngestStats), FatalError> {
-    let mut ingestor = Ingestor::new(file);
-    ingestor.push(bytes, sink)?;
-    let stats = ingestor.finish(sink)?;
-    let format = ingestor.format().ok_or(FatalError::Empty)?;
-    Ok((format, stats))
 }
