@@ -63,7 +63,7 @@ fn all_fixtures() -> Vec<String> {
     for dir in ["", "bad/"] {
         for entry in std::fs::read_dir(root().join("tests/fixtures").join(dir)).unwrap() {
             let name = entry.unwrap().file_name().to_string_lossy().into_owned();
-            if !name.ends_with(".py") && !std::path::Path::new(&name).extension().is_none() {
+            if !name.ends_with(".py") && std::path::Path::new(&name).extension().is_some() {
                 names.push(format!("{dir}{name}"));
             }
         }

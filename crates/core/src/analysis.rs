@@ -128,6 +128,7 @@ pub struct Analysis {
     duplicates: u64,
     rejected: u64,
     record_limit: usize,
+    fast_lane: bool,
 }
 
 impl Default for Analysis {
@@ -154,6 +155,7 @@ impl Analysis {
             duplicates: 0,
             rejected: 0,
             record_limit: MAX_RECORD_BYTES,
+            fast_lane: true,
         }
     }
 
@@ -161,6 +163,12 @@ impl Analysis {
     /// [`MAX_RECORD_BYTES`]; tests and fuzzing use small limits).
     pub fn set_record_limit(&mut self, bytes: usize) {
         self.record_limit = bytes;
+    }
+
+    /// Turns the ingest fast lane on (the default) or off for inputs read from now on; see
+    /// [`Ingestor::set_fast_lane`].
+    pub fn set_fast_lane(&mut self, on: bool) {
+        self.fast_lane = on;
     }
 
     /// Registers an input; returns the index its [`Ingestor`] must be created with.
@@ -216,6 +224,7 @@ impl Analysis {
     ) -> Result<Format, ReadError<E>> {
         let file = self.add_source(meta);
         let mut ingestor = Ingestor::with_record_limit(file, self.record_limit);
+        ingestor.set_fast_lane(self.fast_lane);
         let mut outcome = Ok(());
         for chunk in chunks {
             let chunk = match chunk {

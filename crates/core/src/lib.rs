@@ -13,7 +13,8 @@
 //!    with evidence, by a rule table;
 //! 3. [`report`]: aggregations, delays and plain-language findings → [`report::Summary`].
 //!
-//! [`Analysis`] ties them together over one or more inputs.
+//! [`Analysis`] ties them together over one or more inputs; [`generate`] writes deterministic
+//! synthetic exports for benchmarks.
 //!
 //! ```
 //! use sendas_core::{Analysis, SourceMeta};
@@ -33,6 +34,7 @@
 
 mod analysis;
 pub mod classify;
+pub mod generate;
 pub mod ingest;
 pub mod model;
 pub mod report;

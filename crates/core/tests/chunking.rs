@@ -2,8 +2,37 @@
 
 mod common;
 
-use common::{all_fixtures, analyse_with_cuts, analyse_with_limit, assert_counts_add_up, assert_same, fixture};
+use common::{
+    all_fixtures, analyse_with, analyse_with_cuts, analyse_with_limit, assert_counts_add_up, assert_same, fixture,
+};
 use proptest::prelude::*;
+use sendas_core::generate::{write_export, GenFormat};
+use sendas_core::ingest::MAX_RECORD_BYTES;
+
+const FORMATS: [GenFormat; 4] =
+    [GenFormat::PurviewCsv, GenFormat::Ndjson, GenFormat::GraphJson, GenFormat::SentinelCsv];
+
+fn generated(format: GenFormat, rows: u64, seed: u64) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    write_export(format, rows, seed, &mut bytes).unwrap();
+    bytes
+}
+
+/// The fast lane (skimmed records, CSV rows split in place) and the full parse agree on
+/// everything, on every fixture and on generated exports of every format.
+#[test]
+fn the_fast_lane_and_the_full_parse_agree() {
+    let mut inputs: Vec<(String, Vec<u8>)> = all_fixtures().into_iter().map(|n| (n.clone(), fixture(&n))).collect();
+    for format in FORMATS {
+        inputs.push((format!("{format:?}"), generated(format, 3000, 7)));
+    }
+    for (name, bytes) in &inputs {
+        let fast = analyse_with(name, bytes, &[usize::MAX], MAX_RECORD_BYTES, true);
+        let full = analyse_with(name, bytes, &[usize::MAX], MAX_RECORD_BYTES, false);
+        assert_counts_add_up(&fast);
+        assert_same(&fast, &full, &format!("{name}: fast lane against full parse"));
+    }
+}
 
 #[test]
 fn every_fixture_gives_the_same_result_at_fixed_chunk_sizes() {
@@ -103,6 +132,22 @@ proptest! {
         assert_counts_add_up(&whole);
         let chunked = analyse_with_limit(name, &bytes, &cuts, limit);
         assert_same(&whole, &chunked, &format!("{name} with limit {limit} cut at {cuts:?}"));
+    }
+
+    /// Damaged generated exports (mostly records the fast lane takes): the fast lane and the full
+    /// parse still agree, record for record and error for error.
+    #[test]
+    fn damaged_exports_read_the_same_in_both_lanes(
+        format in prop::sample::select(FORMATS.to_vec()),
+        seed in 0u64..1000,
+        edits in prop::collection::vec(edit(), 1..8),
+        cuts in prop::collection::vec(1usize..5000, 1..4),
+    ) {
+        let bytes = apply(generated(format, 40, seed), &edits);
+        let fast = analyse_with("damaged", &bytes, &cuts, MAX_RECORD_BYTES, true);
+        assert_counts_add_up(&fast);
+        let full = analyse_with("damaged", &bytes, &[usize::MAX], MAX_RECORD_BYTES, false);
+        assert_same(&fast, &full, &format!("{format:?} seed {seed} with {edits:?} cut at {cuts:?}"));
     }
 
     /// Arbitrary bytes: never a panic, always a consistent count.

@@ -6,8 +6,16 @@
 //! the growing output buffers, counts lines (so errors carry a position even
 //! when quoted fields hold line breaks), and tracks quote parity so a file cut
 //! inside a quoted field is reported instead of silently closed.
+//!
+//! Beside it runs a fast lane for the common case: a one-line record whose fields are plain,
+//! except one long quoted column (AuditData). The lane finds the line end with `memchr`, splits
+//! the short fields from both ends, and hands the long one over *still escaped* ([`RawRow`]), so
+//! it is read in place instead of being copied out by csv-core. The handler either reads the row
+//! completely or declines it, and a declined line goes through csv-core as before: csv-core
+//! stays the only judge of anything unusual, and of every error.
 
 use csv_core::{ReadRecordResult, Reader, ReaderBuilder};
+use memchr::{memchr, memchr2, memrchr};
 
 /// One CSV row, borrowed from the table's buffers.
 pub(crate) struct CsvRow<'a> {
@@ -38,6 +46,68 @@ impl<'a> CsvRow<'a> {
     }
 }
 
+/// The shape of row the fast lane splits: `columns` fields, of which field `long` may be a
+/// quoted cell full of doubled quotes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct FastLayout {
+    pub columns: usize,
+    pub long: usize,
+}
+
+/// Where one field of a [`RawRow`] lies in its line.
+#[derive(Clone, Copy, Debug, Default)]
+struct Span {
+    start: usize,
+    end: usize,
+    quoted: bool,
+}
+
+/// A one-line row split by the fast lane, borrowed from the input as written.
+pub(crate) struct RawRow<'a> {
+    /// 1-based line of the row.
+    pub line: u64,
+    text: &'a [u8],
+    spans: &'a [Span],
+}
+
+impl<'a> RawRow<'a> {
+    /// The line, without its terminator.
+    pub fn text(&self) -> &'a [u8] {
+        self.text
+    }
+
+    /// Number of fields.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// Field `i` as a byte range of [`RawRow::text`], and whether it was quoted. Only the
+    /// layout's long field can hold quotes, still doubled; every other field is its value.
+    pub fn field(&self, i: usize) -> Option<(std::ops::Range<usize>, bool)> {
+        self.spans.get(i).map(|s| (s.start..s.end, s.quoted))
+    }
+}
+
+/// What a [`CsvTable`] hands its rows to.
+pub(crate) trait RowHandler {
+    /// A row read by csv-core, unescaped.
+    fn row(&mut self, row: CsvRow<'_>);
+    /// The fast lane's layout, once the handler knows it (after the header).
+    fn layout(&self) -> Option<FastLayout> {
+        None
+    }
+    /// A row split by the fast lane. `false` declines it: csv-core then reads the same line.
+    fn raw_row(&mut self, _row: RawRow<'_>) -> bool {
+        false
+    }
+}
+
+impl<F: FnMut(CsvRow<'_>)> RowHandler for F {
+    fn row(&mut self, row: CsvRow<'_>) {
+        self(row)
+    }
+}
+
 /// Incremental CSV reader.
 pub(crate) struct CsvTable {
     reader: Reader,
@@ -58,6 +128,11 @@ pub(crate) struct CsvTable {
     oversized: bool,
     /// Line breaks inside the discarded part of an oversized record.
     discarded_newlines: u64,
+    delimiter: u8,
+    layout: Option<FastLayout>,
+    /// Lines the fast lane read (csv-core never saw them, so its line count lacks them).
+    fast_lines: u64,
+    spans: Vec<Span>,
 }
 
 /// Fields in one row before it counts as oversized (a row of a million commas).
@@ -78,15 +153,85 @@ impl CsvTable {
             last_byte: None,
             quotes: 0,
             in_record: false,
+            delimiter,
+            layout: None,
+            fast_lines: 0,
+            spans: Vec::new(),
         }
     }
 
     /// Feeds a chunk; calls `on_row` for every row it completes.
-    pub(crate) fn feed(&mut self, input: &[u8], on_row: &mut dyn FnMut(CsvRow<'_>)) {
-        // csv-core reads an empty input as the end of the file.
-        if !input.is_empty() {
-            self.run(input, false, on_row);
+    pub(crate) fn feed(&mut self, mut input: &[u8], on_row: &mut dyn RowHandler) {
+        while !input.is_empty() {
+            if self.layout.is_none() {
+                self.layout = on_row.layout();
+            }
+            let Some(layout) = self.layout else {
+                return self.run(input, false, on_row);
+            };
+            if !self.in_record {
+                input = &input[self.fast_lane(input, layout, on_row)..];
+            }
+            // The next line is not the fast lane's (or continues a record csv-core began):
+            // csv-core reads it, and the lane resumes after it.
+            let end = memchr(b'\n', input).map_or(input.len(), |p| p + 1);
+            if end > 0 {
+                self.run(&input[..end], false, on_row);
+            }
+            input = &input[end..];
         }
+    }
+
+    /// Reads whole lines while the handler takes them; returns the bytes used.
+    fn fast_lane(&mut self, input: &[u8], layout: FastLayout, on_row: &mut dyn RowHandler) -> usize {
+        let mut used = 0;
+        while let Some(newline) = memchr(b'\n', &input[used..]) {
+            let whole = &input[used..used + newline];
+            let line = whole.strip_suffix(b"\r").unwrap_or(whole);
+            if line.is_empty() || line.len() > self.limit || self.split(line, layout).is_none() {
+                break;
+            }
+            let row = RawRow { line: self.reader.line() + self.fast_lines, text: line, spans: &self.spans };
+            if !on_row.raw_row(row) {
+                break;
+            }
+            used += newline + 1;
+            self.fast_lines += 1;
+            self.last_byte = Some(b'\n');
+        }
+        used
+    }
+
+    /// Splits a line by the layout into `spans`, or `None` when it is not that plain shape.
+    fn split(&mut self, line: &[u8], layout: FastLayout) -> Option<()> {
+        let delimiter = self.delimiter;
+        self.spans.clear();
+        self.spans.resize(layout.columns, Span::default());
+        let mut start = 0;
+        for i in 0..layout.long {
+            let (span, next) = field_forward(line, start, delimiter)?;
+            self.spans[i] = span;
+            start = next;
+        }
+        let mut end = line.len();
+        for i in (layout.long + 1..layout.columns).rev() {
+            let (span, delimiter_at) = field_backward(line, start, end, delimiter)?;
+            self.spans[i] = span;
+            end = delimiter_at;
+        }
+        let middle = &line[start..end];
+        self.spans[layout.long] = if middle.first() == Some(&b'"') {
+            // Its inner quotes (all doubled, else the reader of the cell declines) are checked
+            // by whoever reads it.
+            if middle.len() < 2 || middle.last() != Some(&b'"') {
+                return None;
+            }
+            Span { start: start + 1, end: end - 1, quoted: true }
+        } else {
+            plain(middle, delimiter)?;
+            Span { start, end, quoted: false }
+        };
+        Some(())
     }
 
     /// True when the input so far ends inside a quoted field: called before
@@ -96,7 +241,7 @@ impl CsvTable {
     }
 
     /// Ends the input, flushing the last row.
-    pub(crate) fn finish(&mut self, on_row: &mut dyn FnMut(CsvRow<'_>)) {
+    pub(crate) fn finish(&mut self, on_row: &mut dyn RowHandler) {
         self.run(&[], true, on_row);
     }
 
@@ -109,15 +254,18 @@ impl CsvTable {
         self.oversized = true;
     }
 
-    fn run(&mut self, mut input: &[u8], at_end: bool, on_row: &mut dyn FnMut(CsvRow<'_>)) {
+    fn run(&mut self, mut input: &[u8], at_end: bool, on_row: &mut dyn RowHandler) {
         loop {
             let (result, nin, nout, nend) =
                 self.reader.read_record(input, &mut self.out[self.out_len..], &mut self.ends[self.ends_len..]);
             let consumed = &input[..nin];
             if !consumed.is_empty() {
-                self.in_record = true;
+                // csv-core ends a record at the `\r` of a `\r\n`; the `\n` it takes next belongs
+                // to no record.
+                let tail_of_crlf = !self.in_record && consumed == b"\n" && self.last_byte == Some(b'\r');
+                self.in_record |= !tail_of_crlf;
                 // csv-core counts every `\n` it consumes (from 1).
-                self.newlines = self.reader.line() - 1;
+                self.newlines = self.reader.line() - 1 + self.fast_lines;
                 // Quote parity only matters for a row still open when the input ends, so the
                 // bytes of a row completed in this call need no counting.
                 if result != ReadRecordResult::Record {
@@ -159,7 +307,7 @@ impl CsvTable {
                     let line = (self.newlines - terminator).saturating_sub(inside) + 1;
                     let oversized = self.oversized;
                     let (data, ends) = if oversized { (&[][..], &[][..]) } else { (data, &self.ends[..self.ends_len]) };
-                    on_row(CsvRow { line, data, ends, oversized });
+                    on_row.row(CsvRow { line, data, ends, oversized });
                     self.oversized = false;
                     self.discarded_newlines = 0;
                     self.out_len = 0;
@@ -171,6 +319,40 @@ impl CsvTable {
             }
         }
     }
+}
+
+/// A short field from `start`: quoted without inner quotes, or plain. Returns it and where the
+/// next field starts (a field follows: the layout's long one at least).
+fn field_forward(line: &[u8], start: usize, delimiter: u8) -> Option<(Span, usize)> {
+    let rest = &line[start..];
+    if rest.first() == Some(&b'"') {
+        let close = start + 1 + memchr(b'"', &rest[1..])?;
+        (line.get(close + 1) == Some(&delimiter))
+            .then_some((Span { start: start + 1, end: close, quoted: true }, close + 2))
+    } else {
+        let end = start + memchr(delimiter, rest)?;
+        plain(&line[start..end], delimiter)?;
+        Some((Span { start, end, quoted: false }, end + 1))
+    }
+}
+
+/// A short field ending at `end`, its delimiter at or after `low`. Returns it and where its
+/// delimiter is.
+fn field_backward(line: &[u8], low: usize, end: usize, delimiter: u8) -> Option<(Span, usize)> {
+    if end > low && line[end - 1] == b'"' {
+        let open = low + memrchr(b'"', &line[low..end - 1])?;
+        (open > low && line[open - 1] == delimiter)
+            .then_some((Span { start: open + 1, end: end - 1, quoted: true }, open - 1))
+    } else {
+        let at = low + memrchr(delimiter, &line[low..end])?;
+        plain(&line[at + 1..end], delimiter)?;
+        Some((Span { start: at + 1, end, quoted: false }, at))
+    }
+}
+
+/// An unquoted field as csv-core would read it whole: no quote, no delimiter, no lone `\r`.
+fn plain(field: &[u8], delimiter: u8) -> Option<()> {
+    (memchr2(b'"', b'\r', field).is_none() && memchr(delimiter, field).is_none()).then_some(())
 }
 
 /// Counts one byte value (SIMD where the target has it).

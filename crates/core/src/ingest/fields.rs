@@ -186,6 +186,26 @@ impl<'a> RecordFields<'a> {
             || self.inner_error.is_some()
     }
 
+    /// The fields the fast lane reads agree with another reading (tests compare the two lanes).
+    /// Raw fields, `Item.Subject` and `AppAccessContext` are left out: only sends and owner
+    /// changes read them, and those always take the full parse.
+    #[cfg(test)]
+    pub(crate) fn same_scalars(&self, other: &RecordFields<'_>) -> bool {
+        let skipped = [FieldId::Parameters, FieldId::ModifiedProperties, FieldId::Subject, FieldId::ContextClientAppId];
+        let same_values = self
+            .values
+            .iter()
+            .zip(&other.values)
+            .enumerate()
+            .all(|(i, (a, b))| skipped.iter().any(|f| *f as usize == i) || a.as_deref() == b.as_deref());
+        let same_inner = match (&self.inner, &other.inner) {
+            (Some(a), Some(b)) => a.same_scalars(b),
+            (None, None) => true,
+            _ => false,
+        };
+        same_values && same_inner && self.inner_error.is_none() && other.inner_error.is_none()
+    }
+
     fn into_owned(self) -> RecordFields<'static> {
         RecordFields {
             values: self.values.map(|v| v.map(|c| Cow::Owned(c.into_owned()))),
@@ -260,7 +280,7 @@ impl<'de> Visitor<'de> for RecordVisitor {
                 Some(KeyRole::AuditData) => match map.next_value::<AuditDataValue<'de>>()? {
                     AuditDataValue::Object(inner) => {
                         if fields.inner.is_none() {
-                            fields.inner = Some(Box::new(inner));
+                            fields.inner = Some(inner);
                         }
                     }
                     AuditDataValue::Text(text) => {
@@ -369,7 +389,7 @@ impl<'de> Deserialize<'de> for Scalar<'de> {
 
 /// AuditData as the exports carry it.
 enum AuditDataValue<'a> {
-    Object(RecordFields<'a>),
+    Object(Box<RecordFields<'a>>),
     Text(Cow<'a, str>),
     Absent,
 }
@@ -383,7 +403,7 @@ impl<'de> Deserialize<'de> for AuditDataValue<'de> {
                 f.write_str("an AuditData object or JSON text")
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                RecordVisitor.visit_map(map).map(AuditDataValue::Object)
+                RecordVisitor.visit_map(map).map(|inner| AuditDataValue::Object(Box::new(inner)))
             }
             fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
                 Ok(AuditDataValue::Text(Cow::Borrowed(v)))
@@ -485,7 +505,21 @@ pub(crate) struct MappingNotes {
     pub ambiguous_dates: u64,
 }
 
-fn pick<'f>(outer: &'f RecordFields<'_>, inner: Option<&'f RecordFields<'_>>, field: FieldId) -> Option<&'f str> {
+/// Operations whose records need every detail: sends (classified and kept whole) and group
+/// owner changes (their parameters are read). Every other record only feeds counts and delays,
+/// and may take the fast lane.
+pub(crate) fn reads_details(operation: &str) -> bool {
+    SendOperation::parse(operation).is_some() || OWNER_OPERATIONS.iter().any(|op| op.eq_ignore_ascii_case(operation))
+}
+
+const OWNER_OPERATIONS: [&str; 4] =
+    ["Add-UnifiedGroupLinks", "Remove-UnifiedGroupLinks", "Add owner to group.", "Remove owner from group."];
+
+pub(crate) fn pick<'f>(
+    outer: &'f RecordFields<'_>,
+    inner: Option<&'f RecordFields<'_>>,
+    field: FieldId,
+) -> Option<&'f str> {
     inner.and_then(|i| i.get(field)).or_else(|| outer.get(field))
 }
 
@@ -530,7 +564,7 @@ pub(crate) fn build_event(
         },
     };
     let is_send = SendOperation::parse(operation).is_some();
-    let owner_change = owner_change(operation, outer, inner);
+    let owner_change = if reads_details(operation) { owner_change(operation, outer, inner) } else { None };
 
     let mut event = AuditEvent {
         id: owned(f(FieldId::Id)),

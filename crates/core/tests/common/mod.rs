@@ -84,8 +84,14 @@ pub fn cut<'a>(bytes: &'a [u8], cuts: &'a [usize]) -> impl Iterator<Item = Resul
 
 /// As [`analyse_with_cuts`], skipping records larger than `limit` bytes.
 pub fn analyse_with_limit(name: &str, bytes: &[u8], cuts: &[usize], limit: usize) -> AnalysisResult {
+    analyse_with(name, bytes, cuts, limit, true)
+}
+
+/// The general form: record limit, and the ingest fast lane on or off.
+pub fn analyse_with(name: &str, bytes: &[u8], cuts: &[usize], limit: usize, fast_lane: bool) -> AnalysisResult {
     let mut analysis = Analysis::default();
     analysis.set_record_limit(limit);
+    analysis.set_fast_lane(fast_lane);
     let meta = SourceMeta { name: name.to_owned(), exported_at: None };
     // Unusable input is part of what is tested: the summary records it.
     let _ = analysis.read_source_chunks(meta, cut(bytes, cuts), |_| {});
