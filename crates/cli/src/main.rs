@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 use sendas_core::report::{EventLine, ExportTimeOrigin};
 use sendas_core::time::{parse_timestamp, DateOrder};
-use sendas_core::{Analysis, AnalysisResult, ReadError, SourceMeta};
+use sendas_core::{Analysis, AnalysisResult, SourceMeta};
 
 /// Who really sent as whom, and how late the audit log is: read Microsoft 365 audit exports.
 ///
@@ -91,7 +91,8 @@ fn run(cli: Cli) -> Result<(), Fatal> {
     let write_err = |e: io::Error| Fatal(format!("cannot write output: {e}"));
     match cli.command {
         Command::Summary { files, json, times } => {
-            let result = analyse(&files, &times)?;
+            // The summary never shows raw records: not keeping them is most of the memory saved.
+            let result = analyse(&files, &times, false)?;
             if json {
                 serde_json::to_writer_pretty(&mut out, &result.summary).map_err(|e| Fatal(e.to_string()))?;
                 writeln!(out).map_err(write_err)?;
@@ -100,7 +101,7 @@ fn run(cli: Cli) -> Result<(), Fatal> {
             }
         }
         Command::Events { files, times, .. } => {
-            let result = analyse(&files, &times)?;
+            let result = analyse(&files, &times, true)?;
             for send in &result.sends {
                 let name = result.source_names.get(send.event.source.file as usize).map_or("", String::as_str);
                 serde_json::to_writer(&mut out, &EventLine::new(send, name)).map_err(|e| Fatal(e.to_string()))?;
@@ -141,9 +142,12 @@ fn given_export_time(path: &Path, times: &ExportTimes) -> Result<Option<DateTime
     Ok(None)
 }
 
-/// Reads every file through one analysis, in 1 MiB chunks (as the browser reads slices).
-fn analyse(files: &[PathBuf], times: &ExportTimes) -> Result<AnalysisResult, Fatal> {
+/// Reads every file through one analysis, in 1 MiB reads (as the browser reads slices).
+fn analyse(files: &[PathBuf], times: &ExportTimes, keep_raw: bool) -> Result<AnalysisResult, Fatal> {
     let mut analysis = Analysis::default();
+    analysis.keep_raw_records(keep_raw);
+    // One buffer for every read: the core borrows each chunk, nothing is copied on the way.
+    let mut buffer = vec![0u8; 1 << 20];
     for path in files {
         let shown = path.display();
         let mut file = File::open(path).map_err(|e| Fatal(format!("{shown}: cannot open: {e}")))?;
@@ -156,19 +160,24 @@ fn analyse(files: &[PathBuf], times: &ExportTimes) -> Result<AnalysisResult, Fat
                 .map(|t| (DateTime::<Utc>::from(t), ExportTimeOrigin::FileModified)),
         };
         let name = path.file_name().map_or_else(|| shown.to_string(), |n| n.to_string_lossy().into_owned());
-        let mut buffer = vec![0u8; 1 << 20];
-        let chunks = std::iter::from_fn(|| loop {
+        let mut reader = analysis.start_source(SourceMeta { name, exported_at });
+        loop {
             match file.read(&mut buffer) {
-                Ok(0) => return None,
-                Ok(n) => return Some(Ok(buffer[..n].to_vec())),
+                Ok(0) => break,
+                Ok(n) => {
+                    if reader.push(&buffer[..n]).is_err() {
+                        break;
+                    }
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Some(Err(e)),
+                Err(e) => {
+                    reader.unreadable();
+                    return Err(Fatal(format!("{shown}: cannot read: {e}")));
+                }
             }
-        });
-        match analysis.read_source_chunks(SourceMeta { name, exported_at }, chunks, |_| {}) {
-            Ok(_) => {}
-            Err(ReadError::Read(e)) => return Err(Fatal(format!("{shown}: cannot read: {e}"))),
-            Err(ReadError::Fatal(fatal)) => return Err(Fatal(format!("{shown}: {fatal}"))),
+        }
+        if let Err(fatal) = reader.finish() {
+            return Err(Fatal(format!("{shown}: {fatal}")));
         }
     }
     Ok(analysis.finish())

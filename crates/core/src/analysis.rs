@@ -7,8 +7,10 @@
 //! T1 but present in one taken at T2 reached the log in (T1, T2].
 
 use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasher;
 
 use chrono::{DateTime, Utc};
+use hashbrown::{DefaultHashBuilder, HashTable};
 
 use crate::classify::RuleSet;
 use crate::ingest::{EventSink, FatalError, Format, IngestStats, Ingestor, RowError, MAX_RECORD_BYTES};
@@ -38,6 +40,10 @@ pub enum ReadError<E> {
 
 /// Purview's web export stops at this many rows without saying so.
 pub const PURVIEW_EXPORT_CAP: u64 = 50_000;
+
+/// Distinct workload names kept; the rest are counted together under [`OTHER_WORKLOADS`].
+const MAX_WORKLOADS: usize = 1000;
+const OTHER_WORKLOADS: &str = "(other workloads)";
 
 /// Inputs whose presence can be tracked per record (one bit each).
 const MAX_TRACKED_SOURCES: usize = 64;
@@ -74,15 +80,174 @@ impl RecordKey {
     }
 }
 
-/// What the analysis keeps per distinct record: enough for delays, not the record.
-struct Slot {
-    time: i64,
-    workload: u16,
-    /// Bit `i` set: input `i` contained this record.
-    presence: u64,
-    keyed: bool,
-    arrived: Option<(i64, ArrivalSource)>,
-    send: Option<u32>,
+/// The record has an id (it can be recognised again).
+const KEYED: u8 = 1;
+/// Its arrival time came from an ingestion-time column.
+const ARRIVED_INGESTION: u8 = 2;
+/// Its arrival time came from `contentCreated`.
+const ARRIVED_CONTENT: u8 = 4;
+/// No arrival time.
+const NOT_ARRIVED: i64 = i64::MIN;
+
+/// Every distinct record, column by column: what de-duplication and delays need, about 40
+/// bytes a record (a million-record tenant export in tens of megabytes), never the record.
+#[derive(Default)]
+struct Records {
+    /// When each record happened (Unix seconds).
+    times: Vec<i64>,
+    /// Index into [`Analysis`]'s workload names.
+    workloads: Vec<u16>,
+    /// [`KEYED`], [`ARRIVED_INGESTION`], [`ARRIVED_CONTENT`].
+    flags: Vec<u8>,
+    /// Bit `i`: input `i` contained the record. Empty while one input has been read: every
+    /// record then came from input 0.
+    presence: Vec<u64>,
+    /// Arrival times ([`NOT_ARRIVED`] for none); empty until some record has one.
+    arrivals: Vec<i64>,
+    /// Each record's id as a GUID number (0 for a text id or none).
+    guids: Vec<u128>,
+    /// Record index, found by GUID (hashed with a per-process random seed: ids are
+    /// attacker-controlled, so colliding ids cannot be crafted in advance).
+    guid_index: HashTable<u32>,
+    text_index: hashbrown::HashMap<Box<str>, u32>,
+    hasher: DefaultHashBuilder,
+}
+
+impl Records {
+    fn len(&self) -> usize {
+        self.times.len()
+    }
+
+    fn find(&self, key: &RecordKey) -> Option<u32> {
+        match key {
+            RecordKey::Guid(guid) => {
+                let hash = self.hasher.hash_one(guid);
+                self.guid_index.find(hash, |&record| self.guids[record as usize] == *guid).copied()
+            }
+            RecordKey::Text(text) => self.text_index.get(text).copied(),
+        }
+    }
+
+    fn push(
+        &mut self,
+        key: Option<RecordKey>,
+        time: i64,
+        workload: u16,
+        arrived: Option<(i64, ArrivalSource)>,
+        bit: u64,
+    ) {
+        let index = self.len() as u32;
+        self.flags.push(if key.is_some() { KEYED } else { 0 });
+        match key {
+            Some(RecordKey::Guid(guid)) => {
+                self.guids.push(guid);
+                let hash = self.hasher.hash_one(guid);
+                let (guids, hasher) = (&self.guids, &self.hasher);
+                self.guid_index.insert_unique(hash, index, |&record| hasher.hash_one(guids[record as usize]));
+            }
+            Some(RecordKey::Text(text)) => {
+                self.guids.push(0);
+                self.text_index.insert(text, index);
+            }
+            None => self.guids.push(0),
+        }
+        self.times.push(time);
+        self.workloads.push(workload);
+        if !self.presence.is_empty() || bit != 1 {
+            self.track_presence();
+            self.presence.push(bit);
+        }
+        if !self.arrivals.is_empty() {
+            self.arrivals.push(NOT_ARRIVED);
+        }
+        self.set_arrival(index, arrived);
+    }
+
+    /// From the second input on, which inputs held each record is tracked.
+    fn track_presence(&mut self) {
+        if self.presence.is_empty() {
+            self.presence = vec![1; self.len()];
+        }
+    }
+
+    fn presence(&self, record: usize) -> u64 {
+        self.presence.get(record).copied().unwrap_or(1)
+    }
+
+    fn add_presence(&mut self, record: u32, bit: u64) {
+        if bit != 1 || !self.presence.is_empty() {
+            self.track_presence();
+            if let Some(p) = self.presence.get_mut(record as usize) {
+                *p |= bit;
+            }
+        }
+    }
+
+    fn arrival(&self, record: usize) -> Option<(i64, ArrivalSource)> {
+        let at = *self.arrivals.get(record)?;
+        let source = if self.flags[record] & ARRIVED_CONTENT != 0 {
+            ArrivalSource::ContentCreated
+        } else {
+            ArrivalSource::IngestionTime
+        };
+        (at != NOT_ARRIVED).then_some((at, source))
+    }
+
+    /// Sets the arrival time, unless the record has one already.
+    fn set_arrival(&mut self, record: u32, arrived: Option<(i64, ArrivalSource)>) {
+        let Some((at, source)) = arrived else {
+            return;
+        };
+        if self.arrival(record as usize).is_some() {
+            return;
+        }
+        if self.arrivals.is_empty() {
+            self.arrivals = vec![NOT_ARRIVED; self.len()];
+        }
+        self.arrivals[record as usize] = at;
+        self.flags[record as usize] |= match source {
+            ArrivalSource::IngestionTime => ARRIVED_INGESTION,
+            ArrivalSource::ContentCreated => ARRIVED_CONTENT,
+        };
+    }
+}
+
+/// One input being read into an [`Analysis`]: push its bytes, then finish it.
+pub struct SourceReader<'a> {
+    analysis: &'a mut Analysis,
+    file: u32,
+    ingestor: Ingestor,
+    outcome: Result<(), FatalError>,
+}
+
+impl SourceReader<'_> {
+    /// Reads the next chunk. An `Err` means the input is unusable: later chunks are ignored,
+    /// and [`SourceReader::finish`] returns the same error.
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), FatalError> {
+        if self.outcome.is_ok() {
+            self.outcome = self.ingestor.push(chunk, self.analysis);
+        }
+        self.outcome.clone()
+    }
+
+    /// Counts so far (`bytes` is the progress).
+    pub fn stats(&self) -> IngestStats {
+        self.ingestor.stats()
+    }
+
+    /// Ends the input and records how reading it went.
+    pub fn finish(mut self) -> Result<Format, FatalError> {
+        let outcome = std::mem::replace(&mut self.outcome, Ok(())).and_then(|()| self.ingestor.finish(self.analysis));
+        let format = self.ingestor.format();
+        self.analysis.finish_source(self.file, format, outcome.clone());
+        outcome?;
+        format.ok_or(FatalError::Empty)
+    }
+
+    /// The bytes could not be read (an I/O or browser file error): records the input as unreadable.
+    pub fn unreadable(self) {
+        self.analysis.finish_source(self.file, self.ingestor.format(), Err(FatalError::Unreadable));
+    }
 }
 
 struct SourceState {
@@ -116,11 +281,13 @@ pub struct AnalysisResult {
 pub struct Analysis {
     rules: RuleSet,
     sources: Vec<SourceState>,
-    keys: HashMap<RecordKey, u32>,
-    slots: Vec<Slot>,
+    records: Records,
     workloads: Vec<String>,
     workload_ids: HashMap<String, u16>,
     sends: Vec<ClassifiedEvent>,
+    /// The record index of each send, for its delay.
+    send_records: Vec<u32>,
+    keep_raw: bool,
     report: SendReport,
     errors: Vec<RowError>,
     owner_changes: Vec<OwnerChangeRow>,
@@ -143,11 +310,12 @@ impl Analysis {
         Self {
             rules,
             sources: Vec::new(),
-            keys: HashMap::new(),
-            slots: Vec::new(),
+            records: Records::default(),
             workloads: Vec::new(),
             workload_ids: HashMap::new(),
             sends: Vec::new(),
+            send_records: Vec::new(),
+            keep_raw: true,
             report: SendReport::default(),
             errors: Vec::new(),
             owner_changes: Vec::new(),
@@ -169,6 +337,13 @@ impl Analysis {
     /// [`Ingestor::set_fast_lane`].
     pub fn set_fast_lane(&mut self, on: bool) {
         self.fast_lane = on;
+    }
+
+    /// Keeps each send's raw record (the default: the app's detail panel and `events` show it),
+    /// or drops it once classified, when only the summary is wanted: the raw records are most
+    /// of the memory a large export takes.
+    pub fn keep_raw_records(&mut self, keep: bool) {
+        self.keep_raw = keep;
     }
 
     /// Registers an input; returns the index its [`Ingestor`] must be created with.
@@ -214,40 +389,47 @@ impl Analysis {
         })
     }
 
-    /// Reads one input from its chunks, as they come (file reads in the CLI, file slices in the
-    /// browser's worker), calling `progress` after each chunk. Both faces read through here.
+    /// Reads one input from its chunks, as they come (file slices in the browser's worker),
+    /// calling `progress` after each chunk. A thin loop over [`Analysis::start_source`].
     pub fn read_source_chunks<C: AsRef<[u8]>, E>(
         &mut self,
         meta: SourceMeta,
         chunks: impl IntoIterator<Item = Result<C, E>>,
         mut progress: impl FnMut(&IngestStats),
     ) -> Result<Format, ReadError<E>> {
+        let mut reader = self.start_source(meta);
+        for chunk in chunks {
+            match chunk {
+                Ok(chunk) => {
+                    if reader.push(chunk.as_ref()).is_err() {
+                        break;
+                    }
+                    progress(&reader.stats());
+                }
+                Err(e) => {
+                    reader.unreadable();
+                    return Err(ReadError::Read(e));
+                }
+            }
+        }
+        reader.finish().map_err(ReadError::Fatal)
+    }
+
+    /// Starts reading one input, push-style: the caller owns the buffers (the CLI reads the
+    /// file into one reused buffer). Both faces read through here.
+    pub fn start_source(&mut self, meta: SourceMeta) -> SourceReader<'_> {
         let file = self.add_source(meta);
         let mut ingestor = Ingestor::with_record_limit(file, self.record_limit);
         ingestor.set_fast_lane(self.fast_lane);
-        let mut outcome = Ok(());
-        for chunk in chunks {
-            let chunk = match chunk {
-                Ok(chunk) => chunk,
-                Err(e) => {
-                    self.finish_source(file, ingestor.format(), Err(FatalError::Unreadable));
-                    return Err(ReadError::Read(e));
-                }
-            };
-            outcome = ingestor.push(chunk.as_ref(), self);
-            if outcome.is_err() {
-                break;
-            }
-            progress(&ingestor.stats());
-        }
-        let outcome = outcome.and_then(|()| ingestor.finish(self));
-        let format = ingestor.format();
-        self.finish_source(file, format, outcome.clone());
-        outcome.map_err(ReadError::Fatal)?;
-        format.ok_or(ReadError::Fatal(FatalError::Empty))
+        SourceReader { analysis: self, file, ingestor, outcome: Ok(()) }
     }
 
     fn workload_id(&mut self, name: &str) -> u16 {
+        if let Some(id) = self.workload_ids.get(name) {
+            return *id;
+        }
+        // Real tenants have a few dozen workloads; a hostile file could name millions.
+        let name = if self.workloads.len() >= MAX_WORKLOADS { OTHER_WORKLOADS } else { name };
         if let Some(id) = self.workload_ids.get(name) {
             return *id;
         }
@@ -277,13 +459,15 @@ impl Analysis {
                 }
             }
         }
-        let mut by_workload: BTreeMap<String, u64> = BTreeMap::new();
-        for slot in &self.slots {
-            *by_workload.entry(self.workloads[slot.workload as usize].clone()).or_default() += 1;
+        let mut per_workload = vec![0u64; self.workloads.len()];
+        for &w in &self.records.workloads {
+            per_workload[w as usize] += 1;
         }
+        let by_workload: BTreeMap<String, u64> =
+            self.workloads.iter().cloned().zip(per_workload).filter(|(_, n)| *n > 0).collect();
         let time_range = {
-            let first = self.slots.iter().map(|s| s.time).min();
-            let last = self.slots.iter().map(|s| s.time).max();
+            let first = self.records.times.iter().copied().min();
+            let last = self.records.times.iter().copied().max();
             match (first.and_then(from_ts), last.and_then(from_ts)) {
                 (Some(first), Some(last)) => Some(TimeRange { first, last }),
                 _ => None,
@@ -388,9 +572,14 @@ impl Analysis {
         };
         let can_bound = distinct_times >= 2;
 
-        for slot in &self.slots {
-            let w = slot.workload as usize;
-            let delay = if let Some((arrived, source)) = slot.arrived {
+        let mut record_delays: Vec<Option<Delay>> = Vec::new();
+        let send_delays = !self.send_records.is_empty();
+        if send_delays {
+            record_delays = vec![None; self.records.len()];
+        }
+        for record in 0..self.records.len() {
+            let w = self.records.workloads[record] as usize;
+            let delay = if let Some((arrived, source)) = self.records.arrival(record) {
                 let name = match source {
                     ArrivalSource::IngestionTime => "ingestion-time",
                     ArrivalSource::ContentCreated => "content-created",
@@ -398,20 +587,24 @@ impl Analysis {
                 if !arrival_sources[w].iter().any(|s| s == name) {
                     arrival_sources[w].push(name.to_owned());
                 }
-                let seconds = arrived - slot.time;
+                let seconds = arrived - self.records.times[record];
                 measured[w].push(seconds);
                 Some(Delay::Measured { seconds })
-            } else if can_bound && slot.keyed {
-                bound(slot, &comparable).map(|(low, high)| {
+            } else if can_bound && self.records.flags[record] & KEYED != 0 {
+                let (time, presence) = (self.records.times[record], self.records.presence(record));
+                bound(time, presence, &comparable).map(|(low, high)| {
                     bounded[w].push((low, high));
                     Delay::Bounded { min_seconds: low, max_seconds: high }
                 })
             } else {
                 None
             };
-            if let Some(i) = slot.send {
-                self.sends[i as usize].delay = delay;
+            if send_delays {
+                record_delays[record] = delay;
             }
+        }
+        for (send, &record) in self.sends.iter_mut().zip(&self.send_records) {
+            send.delay = record_delays[record as usize].clone();
         }
 
         let mut delays = BTreeMap::new();
@@ -424,7 +617,7 @@ impl Analysis {
             delays.insert(name.clone(), stats);
         }
         let known: u64 = delays.values().map(|d| d.measured + d.bounded).sum();
-        let note = if self.slots.is_empty() {
+        let note = if self.records.len() == 0 {
             None
         } else if known == 0 {
             Some(self.no_delay_note(can_bound))
@@ -460,21 +653,21 @@ impl Analysis {
 }
 
 /// `(least, greatest)` possible delay for a record, from which inputs contained it.
-fn bound(slot: &Slot, comparable: &[(usize, i64, i64, i64)]) -> Option<(i64, i64)> {
+fn bound(time: i64, presence: u64, comparable: &[(usize, i64, i64, i64)]) -> Option<(i64, i64)> {
     let mut upper: Option<i64> = None;
     let mut lower: Option<i64> = None;
     for &(i, exported, first, last) in comparable {
-        let present = slot.presence & (1u64 << i) != 0;
+        let present = presence & (1u64 << i) != 0;
         if present {
             upper = Some(upper.map_or(exported, |u| u.min(exported)));
-        } else if exported > slot.time && (first..=last).contains(&slot.time) {
+        } else if exported > time && (first..=last).contains(&time) {
             // The export covered this moment and was taken after it, yet lacked the record:
             // it had not reached the log yet.
             lower = Some(lower.map_or(exported, |l| l.max(exported)));
         }
     }
     let (lower, upper) = (lower?, upper?);
-    (lower < upper).then_some((lower - slot.time, upper - slot.time))
+    (lower < upper).then_some((lower - time, upper - time))
 }
 
 fn from_ts(t: i64) -> Option<DateTime<Utc>> {
@@ -511,26 +704,19 @@ impl EventSink for Analysis {
         let bit = if file < MAX_TRACKED_SOURCES { 1u64 << file } else { 0 };
         let arrived = event.arrived.zip(event.arrival_source).map(|(t, s)| (t.timestamp(), s));
         let key = event.id.as_deref().map(RecordKey::new);
-        if let Some(key) = &key {
-            if let Some(&slot_index) = self.keys.get(key) {
-                let slot = &mut self.slots[slot_index as usize];
-                slot.presence |= bit;
-                if slot.arrived.is_none() {
-                    slot.arrived = arrived;
-                }
-                self.duplicates += 1;
-                if let Some(source) = self.sources.get_mut(file) {
-                    source.duplicates += 1;
-                }
-                return;
+        if let Some(record) = key.as_ref().and_then(|key| self.records.find(key)) {
+            self.records.add_presence(record, bit);
+            self.records.set_arrival(record, arrived);
+            self.duplicates += 1;
+            if let Some(source) = self.sources.get_mut(file) {
+                source.duplicates += 1;
             }
+            return;
         }
         let workload = self.workload_id(&event.workload);
-        let slot_index = self.slots.len() as u32;
+        let record = self.records.len() as u32;
         let keyed = key.is_some();
-        if let Some(key) = key {
-            self.keys.insert(key, slot_index);
-        }
+        self.records.push(key, time, workload, arrived, bit);
         self.events += 1;
         if let Some(source) = self.sources.get_mut(file) {
             source.events += 1;
@@ -543,16 +729,16 @@ impl EventSink for Analysis {
                 change: change.clone(),
             });
         }
-        let send = if event.send_operation().is_some() {
+        if event.send_operation().is_some() {
             let classification = self.rules.classify(&event);
-            let classified = ClassifiedEvent { event, classification, delay: None };
+            let mut classified = ClassifiedEvent { event, classification, delay: None };
             self.report.add(&classified);
+            if !self.keep_raw {
+                classified.event.raw = None;
+            }
             self.sends.push(classified);
-            Some((self.sends.len() - 1) as u32)
-        } else {
-            None
-        };
-        self.slots.push(Slot { time, workload, presence: bit, keyed, arrived, send });
+            self.send_records.push(record);
+        }
     }
 
     fn rejected(&mut self, error: RowError) {

@@ -40,4 +40,4 @@ pub mod model;
 pub mod report;
 pub mod time;
 
-pub use analysis::{Analysis, AnalysisResult, ReadError, SourceMeta, PURVIEW_EXPORT_CAP};
+pub use analysis::{Analysis, AnalysisResult, ReadError, SourceMeta, SourceReader, PURVIEW_EXPORT_CAP};

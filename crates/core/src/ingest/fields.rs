@@ -148,11 +148,34 @@ pub(crate) fn role_of_header(name: &str) -> Option<KeyRole> {
 
 /// The role of a JSON key (used as it is: keys carry no quotes, BOMs or `[UTC]` suffixes).
 pub(crate) fn role_of_key(name: &str) -> Option<KeyRole> {
-    ALIASES
+    // Every key of every record comes through here: look only at the few aliases of the same
+    // length, and compare first letters before whole names.
+    let bucket = ALIASES_BY_LENGTH.get(name.len())?;
+    let first = name.as_bytes().first()?.to_ascii_lowercase();
+    bucket
         .iter()
-        .find(|(alias, _)| alias.len() == name.len() && alias.eq_ignore_ascii_case(name))
+        .take_while(|&&i| i != NO_ALIAS)
+        .map(|&i| &ALIASES[i as usize])
+        .find(|(alias, _)| alias.as_bytes()[0].to_ascii_lowercase() == first && alias.eq_ignore_ascii_case(name))
         .map(|(_, role)| *role)
 }
+
+const NO_ALIAS: u8 = u8::MAX;
+
+/// For each length, the aliases that long, by index into [`ALIASES`] (built at compile time;
+/// a longer alias or a fuller bucket fails the build).
+static ALIASES_BY_LENGTH: [[u8; 8]; 32] = {
+    let mut buckets = [[NO_ALIAS; 8]; 32];
+    let mut filled = [0usize; 32];
+    let mut i = 0;
+    while i < ALIASES.len() {
+        let length = ALIASES[i].0.len();
+        buckets[length][filled[length]] = i as u8;
+        filled[length] += 1;
+        i += 1;
+    }
+    buckets
+};
 
 /// The fields of one record layer. The first value seen for a field wins, so a
 /// duplicated column or key cannot silently override the one before it.
@@ -758,6 +781,15 @@ mod tests {
         let raw = || text.to_owned();
         let ctx = EventContext { source: SourceRef { file: 0, line: 1 }, raw: &raw };
         build_event(&fields, &ctx, &mut DateOrderHint::default(), &mut MappingNotes::default())
+    }
+
+    #[test]
+    fn every_alias_is_found_by_its_length() {
+        for (alias, role) in ALIASES {
+            assert_eq!(role_of_key(alias), Some(*role), "{alias}");
+            assert_eq!(role_of_key(&alias.to_ascii_uppercase()), Some(*role), "{alias}");
+        }
+        assert_eq!(role_of_key(&"x".repeat(200)), None);
     }
 
     #[test]

@@ -44,6 +44,32 @@ static PLAIN: [bool; 256] = {
     table
 };
 
+/// Position of the first byte that ends a string's plain run: `"`, `\\` or a control character.
+///
+/// Eight bytes at a time (SWAR, so the same code is fast natively and in WebAssembly): a byte
+/// equal to `b` is a zero byte of `word ^ b`, and `(x - 0x01…) & !x & 0x80…` flags the lowest
+/// zero byte exactly (bytes above it may be flagged falsely; only the lowest is used).
+fn special_byte(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut words = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut words {
+        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        let quote = word ^ (ONES * u64::from(b'"'));
+        let backslash = word ^ (ONES * u64::from(b'\\'));
+        let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+        // Below 0x20: subtracting 0x20 borrows into the top bit, and the byte had it clear.
+        let control = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
+        let found = zero(quote) | zero(backslash) | control;
+        if found != 0 {
+            return Some(at + (found.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    words.remainder().iter().position(|&b| !PLAIN[b as usize]).map(|p| at + p)
+}
+
 /// The top-level fields of the JSON object `text`, or `None` when the full parser must decide.
 ///
 /// With `envelope`, a top-level `AuditData` object (Graph's wrapper) becomes the inner layer, as
@@ -106,7 +132,7 @@ impl<'a> Skim<'a> {
         let start = self.at;
         let mut escaped = false;
         loop {
-            self.at += self.bytes[self.at..].iter().position(|&b| !PLAIN[b as usize])?;
+            self.at += special_byte(&self.bytes[self.at..])?;
             match self.bytes[self.at] {
                 b'"' => {
                     let end = self.at;
@@ -390,6 +416,28 @@ mod tests {
         }
         let deep = format!("{{\"x\":{}{}}}", "[".repeat(100), "]".repeat(100));
         assert!(skim(&deep, Quotes::Plain, true).is_none());
+    }
+
+    #[test]
+    fn special_bytes_are_found_wherever_they_are() {
+        for len in 0..40 {
+            for at in 0..len {
+                for special in [b'"', b'\\', 0x00, 0x1F] {
+                    let mut bytes = vec![b'a'; len];
+                    // High bytes and 0x20 just around it must not be taken for it.
+                    if at > 0 {
+                        bytes[at - 1] = 0xC3;
+                    }
+                    if at + 1 < len {
+                        bytes[at + 1] = 0x20;
+                    }
+                    bytes[at] = special;
+                    assert_eq!(special_byte(&bytes), Some(at), "{bytes:?}");
+                }
+            }
+            let plain: Vec<u8> = (0..len).map(|i| [b'a', 0x20, 0x7F, 0x80, 0xFF, b'!', b'#'][i % 7]).collect();
+            assert_eq!(special_byte(&plain), None, "{plain:?}");
+        }
     }
 
     #[test]
