@@ -183,6 +183,19 @@ impl Records {
         }
     }
 
+    /// A record's delay: measured from its arrival time, else bounded by which inputs held it.
+    fn delay(&self, record: usize, can_bound: bool, comparable: &[(usize, i64, i64, i64)]) -> Option<Delay> {
+        let time = self.times[record];
+        if let Some((arrived, _)) = self.arrival(record) {
+            return Some(Delay::Measured { seconds: arrived - time });
+        }
+        if !can_bound || self.flags[record] & KEYED == 0 {
+            return None;
+        }
+        bound(time, self.presence(record), comparable)
+            .map(|(low, high)| Delay::Bounded { min_seconds: low, max_seconds: high })
+    }
+
     fn arrival(&self, record: usize) -> Option<(i64, ArrivalSource)> {
         let at = *self.arrivals.get(record)?;
         let source = if self.flags[record] & ARRIVED_CONTENT != 0 {
@@ -572,39 +585,25 @@ impl Analysis {
         };
         let can_bound = distinct_times >= 2;
 
-        let mut record_delays: Vec<Option<Delay>> = Vec::new();
-        let send_delays = !self.send_records.is_empty();
-        if send_delays {
-            record_delays = vec![None; self.records.len()];
-        }
         for record in 0..self.records.len() {
             let w = self.records.workloads[record] as usize;
-            let delay = if let Some((arrived, source)) = self.records.arrival(record) {
-                let name = match source {
-                    ArrivalSource::IngestionTime => "ingestion-time",
-                    ArrivalSource::ContentCreated => "content-created",
-                };
-                if !arrival_sources[w].iter().any(|s| s == name) {
-                    arrival_sources[w].push(name.to_owned());
+            match self.records.delay(record, can_bound, &comparable) {
+                Some(Delay::Measured { seconds }) => {
+                    let name = match self.records.arrival(record) {
+                        Some((_, ArrivalSource::ContentCreated)) => "content-created",
+                        _ => "ingestion-time",
+                    };
+                    if !arrival_sources[w].iter().any(|s| s == name) {
+                        arrival_sources[w].push(name.to_owned());
+                    }
+                    measured[w].push(seconds);
                 }
-                let seconds = arrived - self.records.times[record];
-                measured[w].push(seconds);
-                Some(Delay::Measured { seconds })
-            } else if can_bound && self.records.flags[record] & KEYED != 0 {
-                let (time, presence) = (self.records.times[record], self.records.presence(record));
-                bound(time, presence, &comparable).map(|(low, high)| {
-                    bounded[w].push((low, high));
-                    Delay::Bounded { min_seconds: low, max_seconds: high }
-                })
-            } else {
-                None
-            };
-            if send_delays {
-                record_delays[record] = delay;
+                Some(Delay::Bounded { min_seconds, max_seconds }) => bounded[w].push((min_seconds, max_seconds)),
+                None => {}
             }
         }
         for (send, &record) in self.sends.iter_mut().zip(&self.send_records) {
-            send.delay = record_delays[record as usize].clone();
+            send.delay = self.records.delay(record as usize, can_bound, &comparable);
         }
 
         let mut delays = BTreeMap::new();
