@@ -38,10 +38,17 @@ const name = basename(file);
 const times = [];
 for (let i = 0; i < runs; i++) {
   const page = await browser.newPage();
+  const workers = [];
+  page.on('worker', (w) => workers.push(w));
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Performance.enable');
   await page.goto(url);
   await page.waitForSelector('[data-testid=file-input]');
+  // Main-thread tasks over 50 ms while the worker parses: each is a stretch of dropped frames.
+  await page.evaluate(() => {
+    window.__longTasks = [];
+    new PerformanceObserver((list) => window.__longTasks.push(...list.getEntries().map((e) => e.duration))).observe({ type: 'longtask' });
+  });
   const start = performance.now();
   await page.setInputFiles('[data-testid=file-input]', file);
   await page.waitForFunction((n) => document.querySelector('[data-testid=sources]')?.textContent.includes(n), name, { timeout: 600000 });
@@ -49,6 +56,31 @@ for (let i = 0; i < runs; i++) {
   const seconds = (performance.now() - start) / 1000;
   const metrics = Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
   times.push(seconds);
+  // Where the time went: the app's User Timing measures, in the worker and on the page.
+  const measures = async (target) =>
+    target.evaluate(() => performance.getEntriesByType('measure').filter((m) => m.name.startsWith('sendas:')).map((m) => [m.name.slice(7), m.duration]));
+  const steps = [];
+  for (const w of workers) steps.push(...(await measures(w).catch(() => [])));
+  steps.push(...(await measures(page)));
+  const firstPaint = await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime);
+  const longTasks = await page.evaluate(() => window.__longTasks);
+  // Re-filtering: toggle "hide noise", wait for the next two frames (Yew has rendered).
+  const refilter = await page.evaluate(async () => {
+    const start = performance.now();
+    document.querySelector('[data-testid=hide-noise]').click();
+    await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+    const filter = performance.getEntriesByName('sendas:filter').at(-1)?.duration;
+    const report = performance.getEntriesByName('sendas:report').at(-1)?.duration;
+    return { wall: performance.now() - start, filter, report };
+  });
+  const sends = await page.textContent('[data-testid=send-events]').catch(() => '?');
+  console.log(
+    `  steps: ${steps.filter(([n, d]) => d >= 1).map(([n, d]) => `${n} ${(d / 1000).toFixed(2)} s`).join(', ')}; ` +
+      `first contentful paint ${firstPaint?.toFixed(0)} ms; main-thread tasks over 50 ms while loading: ${longTasks.length}` +
+      (longTasks.length ? ` (longest ${Math.max(...longTasks).toFixed(0)} ms, total ${longTasks.reduce((a, b) => a + b, 0).toFixed(0)} ms)` : '') +
+      `; re-filter of ${sends} sends: ${refilter.wall.toFixed(0)} ms to the next frame ` +
+      `(filter ${refilter.filter?.toFixed(1)} ms, chart data ${refilter.report?.toFixed(1)} ms)`,
+  );
   console.log(
     `run ${i + 1}: ${seconds.toFixed(2)} s, ${(bytes / 1e6 / seconds).toFixed(0)} MB/s, ` +
       `page JS heap ${(metrics.JSHeapUsedSize / 1e6).toFixed(0)} MB (total ${(metrics.JSHeapTotalSize / 1e6).toFixed(0)} MB), ` +

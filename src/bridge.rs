@@ -45,6 +45,8 @@ impl Request {
 struct Shared {
     ready: bool,
     pending: Option<Request>,
+    /// From spawning to the worker's Wasm running.
+    starting: Option<crate::timing::Measure>,
 }
 
 /// A running worker. Dropping it terminates the worker (that is how Cancel works).
@@ -58,20 +60,24 @@ impl AnalysisWorker {
     /// Starts a worker; every reply goes to `on_reply`.
     pub fn spawn(on_reply: Callback<FromWorker>) -> Result<Self, JsValue> {
         let worker = Worker::new(WORKER_URL)?;
-        let shared = Rc::new(RefCell::new(Shared { ready: false, pending: None }));
+        let starting = Some(crate::timing::Measure::start("worker-start"));
+        let shared = Rc::new(RefCell::new(Shared { ready: false, pending: None, starting }));
         let (state, sender) = (shared.clone(), worker.clone());
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             let Some(text) = event.data().as_string() else {
                 return;
             };
+            let decoding = crate::timing::Measure::start("decode");
             let reply = match serde_json::from_str::<FromWorker>(&text) {
                 Ok(reply) => reply,
                 Err(e) => FromWorker::Failed { message: format!("unreadable reply from the worker: {e}") },
             };
+            drop(decoding);
             if reply == FromWorker::Ready {
                 let pending = {
                     let mut s = state.borrow_mut();
                     s.ready = true;
+                    s.starting.take();
                     s.pending.take()
                 };
                 if let Some(request) = pending {

@@ -9,6 +9,7 @@ pub mod filters;
 pub mod protocol;
 pub mod state;
 pub mod text;
+pub mod timing;
 pub mod worker;
 
 /// Mounts the app on the page body.

@@ -9,9 +9,10 @@ use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, File, FileReaderSync, MessageEvent};
 
 use sendas_core::report::ExportTimeOrigin;
-use sendas_core::{Analysis, ReadError, SourceMeta};
+use sendas_core::{Analysis, SourceMeta};
 
 use crate::protocol::{FromWorker, Payload, SLICE_BYTES};
+use crate::timing::Measure;
 
 /// The built-in sample: the field report's week (see `tests/fixtures/make_fixtures.py`).
 pub const SAMPLE: &[u8] = include_bytes!("sample/field-report.jsonl");
@@ -22,6 +23,7 @@ pub const SAMPLE_LEN: u64 = SAMPLE.len() as u64;
 pub const SAMPLE_NAME: &str = "sample-field-report.jsonl";
 
 fn post(scope: &DedicatedWorkerGlobalScope, message: &FromWorker) {
+    let _measure = matches!(message, FromWorker::Done(_)).then(|| Measure::start("post"));
     if let Ok(text) = serde_json::to_string(message) {
         // Posting only fails for uncloneable values; a string always clones.
         let _ = scope.post_message(&JsValue::from_str(&text));
@@ -51,6 +53,7 @@ pub fn start() {
 }
 
 fn finish(analysis: Analysis) -> FromWorker {
+    let _measure = Measure::start("finish");
     let result = analysis.finish();
     FromWorker::Done(Box::new(Payload {
         summary: result.summary,
@@ -86,29 +89,34 @@ fn analyse_files(scope: &DedicatedWorkerGlobalScope, files: Vec<File>) -> FromWo
     let mut done_rows = 0u64;
     let mut analysis = Analysis::default();
     let mut readable = 0;
+    let mut buffer = Vec::new();
     for file in &files {
         let name = file.name();
         let size = file.size();
         let exported_at = DateTime::<Utc>::from_timestamp_millis(file.last_modified() as i64)
             .map(|t| (t, ExportTimeOrigin::FileModified));
-        let mut offset = 0.0;
-        let chunks = std::iter::from_fn(|| {
-            if offset >= size {
-                return None;
-            }
-            let end = (offset + SLICE_BYTES).min(size);
-            let slice = file.slice_with_f64_and_f64(offset, end);
-            offset = end;
-            let bytes = slice
-                .and_then(|blob| reader.read_as_array_buffer(&blob))
-                .map(|buffer| Uint8Array::new(&buffer).to_vec())
-                .map_err(|e| e.as_string().unwrap_or_else(|| "the browser refused to read it".into()));
-            Some(bytes)
-        });
         let meta = SourceMeta { name: name.clone(), exported_at };
-        let mut file_rows = 0;
-        let outcome = analysis.read_source_chunks(meta, chunks, |stats| {
-            file_rows = stats.rows_read;
+        let _measure = Measure::start("read");
+        let mut source = analysis.start_source(meta);
+        let mut offset = 0.0;
+        while offset < size {
+            let end = (offset + SLICE_BYTES).min(size);
+            // Each slice is copied once, from the browser's ArrayBuffer into one reused buffer
+            // in Wasm memory, and the core borrows it from there.
+            let read = file.slice_with_f64_and_f64(offset, end).and_then(|blob| reader.read_as_array_buffer(&blob));
+            let array = match read {
+                Ok(array) => Uint8Array::new(&array),
+                Err(e) => {
+                    source.unreadable();
+                    let message = e.as_string().unwrap_or_else(|| "the browser refused to read it".into());
+                    return FromWorker::Failed { message: format!("{name}: could not be read: {message}") };
+                }
+            };
+            offset = end;
+            buffer.resize(array.length() as usize, 0);
+            array.copy_to(&mut buffer);
+            let pushed = source.push(&buffer);
+            let stats = source.stats();
             post(
                 scope,
                 &FromWorker::Progress {
@@ -118,17 +126,17 @@ fn analyse_files(scope: &DedicatedWorkerGlobalScope, files: Vec<File>) -> FromWo
                     rows: done_rows + stats.rows_read,
                 },
             );
-        });
-        done_bytes += size as u64;
-        done_rows += file_rows;
-        match outcome {
-            Ok(_) => readable += 1,
-            // The summary lists the file with its error; the others are still analysed.
-            Err(ReadError::Fatal(_)) => {}
-            Err(ReadError::Read(message)) => {
-                return FromWorker::Failed { message: format!("{name}: could not be read: {message}") };
+            if pushed.is_err() {
+                break;
             }
         }
+        let file_rows = source.stats().rows_read;
+        // An unusable file is listed in the summary with its error; the others are still analysed.
+        if source.finish().is_ok() {
+            readable += 1;
+        }
+        done_bytes += size as u64;
+        done_rows += file_rows;
     }
     if readable == 0 {
         let result = analysis.finish();

@@ -26,6 +26,7 @@ use crate::download::save_text;
 use crate::filters::Filters;
 use crate::protocol::FromWorker;
 use crate::state::{visible_rows, Action, AppState, Phase, Rows};
+use crate::timing::Measure;
 use crate::worker::SAMPLE_LEN;
 
 fn location_hash() -> String {
@@ -74,11 +75,18 @@ pub fn app() -> Html {
             FromWorker::Failed { message } => dispatch.dispatch(Action::Failed(message)),
         })
     };
+    // A worker started with the page, so the first file does not wait for its Wasm to compile.
+    let spare = use_mut_ref(|| None::<AnalysisWorker>);
+    {
+        let (spare, on_reply) = (spare.clone(), on_reply.clone());
+        use_effect_with((), move |()| *spare.borrow_mut() = AnalysisWorker::spawn(on_reply).ok());
+    }
     let start = {
         let (worker, dispatch) = (worker.clone(), state.dispatcher());
         Rc::new(move |request: Request, label: String, total: u64| {
             // A new worker for every run: the old one (and any run still in it) is terminated.
-            let spawned = AnalysisWorker::spawn(on_reply.clone());
+            let spare = spare.borrow_mut().take();
+            let spawned = spare.map_or_else(|| AnalysisWorker::spawn(on_reply.clone()), Ok);
             match spawned {
                 Ok(w) => {
                     w.send(request);
@@ -115,6 +123,7 @@ pub fn app() -> Html {
     }
 
     let rows = use_memo((state.data.clone(), state.filters.clone(), state.sort), |(data, filters, sort)| {
+        let _measure = Measure::start("filter");
         Rows(Rc::new(data.as_ref().map(|d| visible_rows(&d.0.sends, filters, *sort)).unwrap_or_default()))
     });
     // A pass over every send: only when the data or the filter changes, not on every render.
@@ -122,6 +131,7 @@ pub fn app() -> Html {
         data.as_ref().map_or(0, |d| filters.noise_count(&d.0.sends))
     });
     let report = use_memo((state.data.clone(), (*rows).clone()), |(data, rows)| {
+        let _measure = Measure::start("report");
         let mut report = SendReport::default();
         if let Some(d) = data {
             for &i in rows.0.iter() {

@@ -103,7 +103,7 @@ pub fn filters_bar(props: &FiltersBarProps) -> Html {
                 </select>
             </label>
             <label class="check">
-                <input type="checkbox" checked={f.hide_noise} onchange={toggle(|f, on| f.hide_noise = on)} />
+                <input type="checkbox" data-testid="hide-noise" checked={f.hide_noise} onchange={toggle(|f, on| f.hide_noise = on)} />
                 <span>{ format!("Hide connector/system noise ({} {})", props.noise_count, if f.hide_noise { "hidden" } else { "events" }) }</span>
             </label>
             <label class="check">
