@@ -4,6 +4,8 @@
 # pandas read_csv + json_normalize, DuckDB read_csv + JSON extraction).
 #
 #   benches/compare.sh [ROWS] [RUNS]      default 100000 rows, 3 runs (medians)
+#   BASELINES=0 benches/compare.sh 1000000 1   the project's own figures only (pandas needs
+#                                              many GB for a million rows)
 #
 # Installs pandas and DuckDB from PyPI into target/bench/venv; builds the CLI and dist/ if
 # needed (scripts/setup.sh first). Prints seconds, MB/s and each tool's time relative to the CLI.
@@ -17,8 +19,11 @@ file=target/bench/purview-$rows.csv
 
 cargo build --release --locked --bin sendas-lens >/dev/null 2>&1
 [ -s "$file" ] || target/release/sendas-lens generate --format purview-csv --rows "$rows" --seed 1 "$file"
-[ -s dist/index.html ] || trunk build --release --offline >/dev/null 2>&1
-if [ ! -x target/bench/venv/bin/python ] || ! target/bench/venv/bin/python -c 'import pandas, duckdb' 2>/dev/null; then
+ndjson=target/bench/ndjson-$rows.jsonl
+[ -s "$ndjson" ] || target/release/sendas-lens generate --format ndjson --rows "$rows" --seed 1 "$ndjson"
+# Always rebuilt: a stale dist/ would time old code.
+trunk build --release --offline >/dev/null 2>&1
+if [ "${BASELINES:-1}" != 0 ] && ! target/bench/venv/bin/python -c 'import pandas, duckdb' 2>/dev/null; then
   python3 -m venv target/bench/venv
   target/bench/venv/bin/pip install -q pandas duckdb
 fi
@@ -32,9 +37,16 @@ cli=$(for _ in $(seq "$runs"); do
   /usr/bin/time -f "%e %M" target/release/sendas-lens summary --json "$file" 2>&1 >/dev/null | tail -1
 done | tee target/bench/cli-times.txt | awk '{ print $1 }' | median)
 peak=$(awk '{ print $2 }' target/bench/cli-times.txt | sort -n | tail -1)
+ndjson_bytes=$(stat -c %s "$ndjson")
+ndjson_cli=$(for _ in $(seq "$runs"); do
+  /usr/bin/time -f "%e %M" target/release/sendas-lens summary --json "$ndjson" 2>&1 >/dev/null | tail -1
+done | tee target/bench/cli-ndjson-times.txt | awk '{ print $1 }' | median)
 
 browser=$(node benches/browser-drop.mjs "$file" "$runs" | tee target/bench/browser.txt | sed -n 's/.*median \([0-9.]*\) s.*/\1/p')
-target/bench/venv/bin/python benches/baselines.py "$file" "$runs" | tee target/bench/baselines.txt >/dev/null
+: > target/bench/baselines.txt
+if [ "${BASELINES:-1}" != 0 ]; then
+  target/bench/venv/bin/python benches/baselines.py "$file" "$runs" | tee target/bench/baselines.txt >/dev/null
+fi
 
 printf '\n%-18s %9s %9s %10s\n' tool seconds MB/s "vs CLI"
 line() { awk -v n="$1" -v s="$2" -v b="$bytes" -v c="$cli" 'BEGIN { printf "%-18s %9.2f %9.0f %9.1fx\n", n, s, b / 1e6 / s, s / c }'; }
@@ -43,4 +55,7 @@ line "browser (worker)" "$browser"
 while read -r name seconds _ _; do line "$name" "$seconds"; done < target/bench/baselines.txt
 echo
 echo "CLI peak memory: $((peak / 1024)) MB (max RSS, /usr/bin/time)"
+awk -v s="$ndjson_cli" -v b="$ndjson_bytes" -v n="$rows" 'BEGIN { printf "CLI on NDJSON (%s, %.0f MB): %.2f s, %.0f MB/s, %.0f records/s\n", "'"$ndjson"'", b / 1e6, s, b / 1e6 / s, n / s }'
+awk -v s="$cli" -v n="$rows" 'BEGIN { printf "CLI on the CSV: %.0f records/s\n", n / s }'
+grep -E '^  steps' target/bench/browser.txt | sed 's/^  /browser /' | head -1
 grep -E '^run' target/bench/browser.txt | sed 's/^/browser /'

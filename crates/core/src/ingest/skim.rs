@@ -252,6 +252,12 @@ impl<'a> Skim<'a> {
         if depth > MAX_DEPTH {
             return None;
         }
+        self.members(|skim, _key, _escaped| skim.value(depth))
+    }
+
+    /// After an object's `{`: each `"key": value` up to the closing `}`; `member` reads the
+    /// value (it is handed the raw key and whether it has escapes).
+    fn members(&mut self, mut member: impl FnMut(&mut Self, &'a str, bool) -> Option<()>) -> Option<()> {
         self.whitespace();
         if self.peek()? == b'}' {
             self.at += 1;
@@ -260,13 +266,13 @@ impl<'a> Skim<'a> {
         loop {
             self.whitespace();
             self.quote()?;
-            self.string_body()?;
+            let (key, escaped) = self.string_body()?;
             self.whitespace();
             if self.next()? != b':' {
                 return None;
             }
             self.whitespace();
-            self.value(depth)?;
+            member(self, key, escaped)?;
             self.whitespace();
             match self.next()? {
                 b',' => {}
@@ -302,55 +308,37 @@ impl<'a> Skim<'a> {
 
     /// The top-level object (or a Graph envelope's AuditData object): keys are read.
     fn object(&mut self, fields: &mut RecordFields<'a>, top: bool) -> Option<()> {
-        self.whitespace();
-        if self.peek()? == b'}' {
-            self.at += 1;
-            return Some(());
-        }
-        loop {
-            self.whitespace();
-            self.quote()?;
-            let (key, escaped) = self.string_body()?;
+        self.members(|skim, key, escaped| {
             if escaped {
                 return None;
             }
-            self.whitespace();
-            if self.next()? != b':' {
-                return None;
-            }
-            self.whitespace();
             match role_of_key(key) {
                 Some(KeyRole::Scalar(field)) => {
-                    if let Some(value) = self.scalar()? {
+                    if let Some(value) = skim.scalar()? {
                         fields.set(field, Cow::Borrowed(value));
                     }
                 }
-                Some(KeyRole::Raw(_)) => self.value(1)?,
+                Some(KeyRole::Raw(_)) => skim.value(1)?,
                 // The full parser reads these as objects; it rejects a number or `true` there.
-                Some(KeyRole::Item | KeyRole::AppAccessContext) => match self.peek()? {
-                    b'{' | b'[' | b'"' | b'n' => self.value(1)?,
+                Some(KeyRole::Item | KeyRole::AppAccessContext) => match skim.peek()? {
+                    b'{' | b'[' | b'"' | b'n' => skim.value(1)?,
                     _ => return None,
                 },
-                Some(KeyRole::AuditData) => match self.peek()? {
+                Some(KeyRole::AuditData) => match skim.peek()? {
                     b'{' if top && fields.inner.is_none() => {
-                        self.at += 1;
+                        skim.at += 1;
                         let mut inner = RecordFields::default();
-                        self.object(&mut inner, false)?;
+                        skim.object(&mut inner, false)?;
                         fields.inner = Some(Box::new(inner));
                     }
-                    b'n' => self.literal(b"null")?,
+                    b'n' => skim.literal(b"null")?,
                     // AuditData as JSON text, nested or repeated: the full parser's business.
                     _ => return None,
                 },
-                None => self.value(1)?,
+                None => skim.value(1)?,
             }
-            self.whitespace();
-            match self.next()? {
-                b',' => {}
-                b'}' => return Some(()),
-                _ => return None,
-            }
-        }
+            Some(())
+        })
     }
 }
 
