@@ -151,12 +151,14 @@ impl Records {
             }
             None => self.guids.push(0),
         }
-        self.times.push(time);
-        self.workloads.push(workload);
+        // Before the record's own columns grow: tracking starts with one bit for each record
+        // already there.
         if !self.presence.is_empty() || bit != 1 {
             self.track_presence();
             self.presence.push(bit);
         }
+        self.times.push(time);
+        self.workloads.push(workload);
         if !self.arrivals.is_empty() {
             self.arrivals.push(NOT_ARRIVED);
         }
@@ -751,7 +753,7 @@ impl EventSink for Analysis {
 
 #[cfg(test)]
 mod tests {
-    use super::RecordKey;
+    use super::{RecordKey, Records};
 
     #[test]
     fn guids_become_numbers_ignoring_case_and_other_ids_stay_text() {
@@ -761,5 +763,17 @@ mod tests {
         assert_eq!(RecordKey::new("RgAAAAD1"), RecordKey::Text("RgAAAAD1".into()));
         assert!(matches!(RecordKey::new("0000002a-0000-4000-8000-00000000002g"), RecordKey::Text(_)));
         assert!(matches!(RecordKey::new("0000002a00000-4000-8000-00000000002a"), RecordKey::Text(_)));
+    }
+
+    #[test]
+    fn presence_is_tracked_from_the_second_input_on() {
+        let mut records = Records::default();
+        records.push(Some(RecordKey::Guid(1)), 0, 0, None, 1);
+        records.push(Some(RecordKey::Guid(2)), 0, 0, None, 1);
+        // The second input's first record is a new one.
+        records.push(Some(RecordKey::Guid(3)), 0, 0, None, 1 << 1);
+        records.add_presence(records.find(&RecordKey::Guid(1)).unwrap(), 1 << 1);
+        assert_eq!(records.presence.len(), records.len());
+        assert_eq!((0..3).map(|r| records.presence(r)).collect::<Vec<_>>(), vec![0b11, 0b01, 0b10]);
     }
 }
