@@ -33,9 +33,10 @@ impl PartialEq for Rows {
 }
 
 /// Where reading stands.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub enum Phase {
     /// Nothing loaded, or the last load finished.
+    #[default]
     Idle,
     /// The worker is reading.
     Reading {
@@ -101,11 +102,6 @@ pub struct AppState {
     pub show_rejected: bool,
 }
 
-impl Default for Phase {
-    fn default() -> Self {
-        Phase::Idle
-    }
-}
 
 /// Every change to the state.
 #[derive(Clone, Debug)]

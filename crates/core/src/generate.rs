@@ -282,15 +282,14 @@ fn csv_quote(s: &str) -> String {
 pub fn write_export(format: GenFormat, rows: u64, seed: u64, out: &mut dyn Write) -> io::Result<()> {
     let mut rng = Rng(seed);
     let start = Utc.with_ymd_and_hms(2026, 11, 2, 0, 0, 0).single().expect("a valid date");
-    let w = |e: io::Error| e;
     match format {
         GenFormat::PurviewCsv => {
-            writeln!(out, "RecordId,CreationDate,RecordType,Operation,UserId,AuditData,AssociatedAdminUnits,AssociatedAdminUnitsNames").map_err(w)?;
+            writeln!(out, "RecordId,CreationDate,RecordType,Operation,UserId,AuditData,AssociatedAdminUnits,AssociatedAdminUnitsNames")?;
         }
         GenFormat::SentinelCsv => {
-            writeln!(out, "TenantId,SourceSystem,TimeGenerated [UTC],OfficeId,RecordType,OfficeWorkload,Operation,UserId,UserType,ClientIP,ClientInfoString,Logon_Type,MailboxOwnerUPN,SendAsUserSmtp,SendOnBehalfOfUserSmtp,AppId,ItemName,IngestionTime [UTC],Type").map_err(w)?;
+            writeln!(out, "TenantId,SourceSystem,TimeGenerated [UTC],OfficeId,RecordType,OfficeWorkload,Operation,UserId,UserType,ClientIP,ClientInfoString,Logon_Type,MailboxOwnerUPN,SendAsUserSmtp,SendOnBehalfOfUserSmtp,AppId,ItemName,IngestionTime [UTC],Type")?;
         }
-        GenFormat::GraphJson => write!(out, "{{\"@odata.context\":\"https://graph.microsoft.com/v1.0/$metadata#security/auditLog/queries('q')/records\",\"value\":[").map_err(w)?,
+        GenFormat::GraphJson => write!(out, "{{\"@odata.context\":\"https://graph.microsoft.com/v1.0/$metadata#security/auditLog/queries('q')/records\",\"value\":[")?,
         GenFormat::Ndjson => {}
     }
     for n in 0..rows {
@@ -306,12 +305,11 @@ pub fn write_export(format: GenFormat, rows: u64, seed: u64, out: &mut dyn Write
                 r.operation,
                 r.user,
                 csv_quote(&audit_text)
-            )
-            .map_err(w)?,
-            GenFormat::Ndjson => writeln!(out, "{audit_text}").map_err(w)?,
+            )?,
+            GenFormat::Ndjson => writeln!(out, "{audit_text}")?,
             GenFormat::GraphJson => {
                 if n > 0 {
-                    write!(out, ",").map_err(w)?;
+                    write!(out, ",")?;
                 }
                 let envelope = json!({
                     "@odata.type": "#microsoft.graph.security.auditLogRecord",
@@ -322,7 +320,7 @@ pub fn write_export(format: GenFormat, rows: u64, seed: u64, out: &mut dyn Write
                     "objectId": Value::Null, "userPrincipalName": r.user, "clientIp": r.audit["ClientIP"],
                     "administrativeUnits": [], "auditData": r.audit,
                 });
-                write!(out, "{envelope}").map_err(w)?;
+                write!(out, "{envelope}")?;
             }
             GenFormat::SentinelCsv => {
                 let s = |k: &str| {
@@ -365,12 +363,12 @@ pub fn write_export(format: GenFormat, rows: u64, seed: u64, out: &mut dyn Write
                     "OfficeActivity".into(),
                 ];
                 let line: Vec<String> = fields.iter().map(|f| csv_quote(f)).collect();
-                writeln!(out, "{}", line.join(",")).map_err(w)?;
+                writeln!(out, "{}", line.join(","))?;
             }
         }
     }
     if format == GenFormat::GraphJson {
-        writeln!(out, "]}}").map_err(w)?;
+        writeln!(out, "]}}")?;
     }
-    out.flush().map_err(w)
+    out.flush()
 }

@@ -76,11 +76,6 @@ impl<'a> RawRow<'a> {
         self.text
     }
 
-    /// Number of fields.
-    pub fn len(&self) -> usize {
-        self.spans.len()
-    }
-
     /// Field `i` as a byte range of [`RawRow::text`], and whether it was quoted. Only the
     /// layout's long field can hold quotes, still doubled; every other field is its value.
     pub fn field(&self, i: usize) -> Option<(std::ops::Range<usize>, bool)> {

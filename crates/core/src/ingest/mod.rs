@@ -453,7 +453,7 @@ impl RowContext<'_> {
     /// the AuditData cell skimmed in place. `false` declines the row (a send, an owner change,
     /// anything the skim is not sure of, any error): csv-core then reads it for [`Self::csv_row`].
     fn fast_csv_row(&mut self, header: &Header, row: RawRow<'_>) -> bool {
-        if self.fatal.is_some() || row.len() != header.roles.len() {
+        if self.fatal.is_some() {
             return false;
         }
         let Ok(text) = std::str::from_utf8(row.text()) else {
@@ -477,9 +477,8 @@ impl RowContext<'_> {
                 Some(KeyRole::Item | KeyRole::AppAccessContext) | None => {}
             }
         }
-        match pick(&record, record.inner.as_deref(), FieldId::Operation) {
-            Some(operation) if !reads_details(operation) => {}
-            _ => return false,
+        if !fast_lane_takes(&record) {
+            return false;
         }
         self.stats.rows_read += 1;
         self.accept_fields(&record, row.line, &String::new);
@@ -491,9 +490,8 @@ impl RowContext<'_> {
         let Some(record) = skim(text, Quotes::Plain, true) else {
             return false;
         };
-        match pick(&record, record.inner.as_deref(), FieldId::Operation) {
-            Some(operation) if !reads_details(operation) => {}
-            _ => return false,
+        if !fast_lane_takes(&record) {
+            return false;
         }
         self.accept_fields(&record, line, &String::new);
         true
@@ -551,6 +549,12 @@ impl RowContext<'_> {
             }
         }
     }
+}
+
+/// Whether a skimmed record may be accepted as it is: it has an operation, and not one whose
+/// details are read (those, and a missing operation's error, are the full parse's).
+fn fast_lane_takes(record: &RecordFields<'_>) -> bool {
+    pick(record, record.inner.as_deref(), FieldId::Operation).is_some_and(|operation| !reads_details(operation))
 }
 
 /// A field as text: borrowed when it is valid UTF-8 (checked with std's fast validator),

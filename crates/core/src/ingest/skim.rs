@@ -147,10 +147,9 @@ impl<'a> Skim<'a> {
                         b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.at += 1,
                         b'u' => {
                             let hex = self.bytes.get(self.at + 1..self.at + 5)?;
-                            let text = std::str::from_utf8(hex).ok()?;
-                            let unit = u16::from_str_radix(text, 16).ok()?;
+                            let unit = hex.iter().try_fold(0u32, |n, &h| Some(n << 4 | (h as char).to_digit(16)?))?;
                             // Surrogates must pair up; the full parser decides those.
-                            if !hex.iter().all(u8::is_ascii_hexdigit) || (0xD800..=0xDFFF).contains(&unit) {
+                            if (0xD800..=0xDFFF).contains(&unit) {
                                 return None;
                             }
                             self.at += 5;
