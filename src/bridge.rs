@@ -3,12 +3,12 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Array, Object, Reflect};
+use js_sys::{Array, ArrayBuffer, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use web_sys::{File, MessageEvent, Worker};
 use yew::Callback;
 
-use crate::protocol::FromWorker;
+use crate::protocol::{decode_payload, FromWorker};
 
 /// Trunk's loader for the worker bin (it imports `worker.js` and starts `worker_bg.wasm`).
 /// Relative, so the app works under any sub-path.
@@ -64,13 +64,18 @@ impl AnalysisWorker {
         let shared = Rc::new(RefCell::new(Shared { ready: false, pending: None, starting }));
         let (state, sender) = (shared.clone(), worker.clone());
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            let Some(text) = event.data().as_string() else {
-                return;
-            };
+            let data = event.data();
             let decoding = crate::timing::Measure::start("decode");
-            let reply = match serde_json::from_str::<FromWorker>(&text) {
-                Ok(reply) => reply,
-                Err(e) => FromWorker::Failed { message: format!("unreadable reply from the worker: {e}") },
+            let reply = if let Some(buffer) = data.dyn_ref::<ArrayBuffer>() {
+                // The result: one copy into Wasm memory, parsed from bytes.
+                decode_payload(&Uint8Array::new(buffer).to_vec())
+            } else if let Some(text) = data.as_string() {
+                match serde_json::from_str::<FromWorker>(&text) {
+                    Ok(reply) => reply,
+                    Err(e) => FromWorker::Failed { message: format!("unreadable reply from the worker: {e}") },
+                }
+            } else {
+                return;
             };
             drop(decoding);
             if reply == FromWorker::Ready {

@@ -11,7 +11,7 @@ use web_sys::{DedicatedWorkerGlobalScope, File, FileReaderSync, MessageEvent};
 use sendas_core::report::ExportTimeOrigin;
 use sendas_core::{Analysis, SourceMeta};
 
-use crate::protocol::{FromWorker, Payload, SLICE_BYTES};
+use crate::protocol::{encode_payload, FromWorker, Payload, SLICE_BYTES};
 use crate::timing::Measure;
 
 /// The built-in sample: the field report's week (see `tests/fixtures/make_fixtures.py`).
@@ -23,9 +23,12 @@ pub const SAMPLE_LEN: u64 = SAMPLE.len() as u64;
 pub const SAMPLE_NAME: &str = "sample-field-report.jsonl";
 
 fn post(scope: &DedicatedWorkerGlobalScope, message: &FromWorker) {
-    let _measure = matches!(message, FromWorker::Done(_)).then(|| Measure::start("post"));
-    if let Ok(text) = serde_json::to_string(message) {
-        // Posting only fails for uncloneable values; a string always clones.
+    // Posting only fails for uncloneable values; strings and transferred buffers always go.
+    if let FromWorker::Done(payload) = message {
+        let _measure = Measure::start("post");
+        let buffer = Uint8Array::from(&encode_payload(payload)[..]).buffer();
+        let _ = scope.post_message_with_transfer(&buffer, &Array::of1(&buffer));
+    } else if let Ok(text) = serde_json::to_string(message) {
         let _ = scope.post_message(&JsValue::from_str(&text));
     }
 }
