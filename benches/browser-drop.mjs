@@ -3,10 +3,12 @@
 //   node benches/browser-drop.mjs FILE [RUNS]      (build dist/ first: trunk build --release --offline)
 //
 // Prints, per run, seconds from setInputFiles to the charts being drawn, the throughput in
-// MB/s, and the page's JS heap (Chromium's Performance.getMetrics). A benchmark, not a test.
+// MB/s, the peak resident memory of the tab's renderer process (page and worker, Wasm memory
+// included: VmHWM from /proc, one fresh browser per run) and the page's JS heap (Chromium's
+// Performance.getMetrics, which leaves Wasm memory out). A benchmark, not a test.
 
 import { createServer } from 'node:http';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, dirname, extname, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -29,14 +31,43 @@ const server = createServer(async (req, res) => {
 });
 await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
 const url = `http://127.0.0.1:${server.address().port}/`;
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
+// A switch Chromium ignores, to find this run's browser process among any others.
+const launch = (marker) =>
+  chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', marker],
+  });
+
+// Peak resident memory (VmHWM) of the renderer processes below the browser started with `marker`.
+async function rendererPeakBytes(marker) {
+  const procs = [];
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const status = await readFile(`/proc/${pid}/status`, 'utf8');
+      const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+      procs.push({
+        pid: Number(pid),
+        ppid: Number(status.match(/^PPid:\s+(\d+)/m)[1]),
+        peak: Number(status.match(/^VmHWM:\s+(\d+) kB/m)?.[1] ?? 0) * 1024,
+        renderer: cmdline.includes('--type=renderer'),
+        root: cmdline.split('\0').includes(marker),
+      });
+    } catch {}
+  }
+  const below = new Set(procs.filter((p) => p.root).map((p) => p.pid));
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const p of procs) if (below.has(p.ppid) && !below.has(p.pid)) below.add(p.pid), (grew = true);
+  }
+  return Math.max(0, ...procs.filter((p) => p.renderer && below.has(p.pid)).map((p) => p.peak));
+}
 const bytes = (await stat(file)).size;
 const name = basename(file);
 const times = [];
 for (let i = 0; i < runs; i++) {
+  const marker = `--sendas-bench-run=${process.pid}-${i}`;
+  const browser = await launch(marker);
   const page = await browser.newPage();
   const workers = [];
   page.on('worker', (w) => workers.push(w));
@@ -83,13 +114,13 @@ for (let i = 0; i < runs; i++) {
   );
   console.log(
     `run ${i + 1}: ${seconds.toFixed(2)} s, ${(bytes / 1e6 / seconds).toFixed(0)} MB/s, ` +
+      `tab peak memory ${((await rendererPeakBytes(marker)) / 1e6).toFixed(0)} MB, ` +
       `page JS heap ${(metrics.JSHeapUsedSize / 1e6).toFixed(0)} MB (total ${(metrics.JSHeapTotalSize / 1e6).toFixed(0)} MB), ` +
       `rows ${await page.textContent('[data-testid=rows-read]')}`,
   );
-  await page.close();
+  await browser.close();
 }
 times.sort((a, b) => a - b);
 const median = times[Math.floor(times.length / 2)];
 console.log(`${name}: ${(bytes / 1e6).toFixed(0)} MB, median ${median.toFixed(2)} s, ${(bytes / 1e6 / median).toFixed(0)} MB/s over ${runs} runs`);
-await browser.close();
 server.close();
