@@ -22,13 +22,13 @@ pub const SAMPLE_LEN: u64 = SAMPLE.len() as u64;
 /// The sample's file name, as reports show it.
 pub const SAMPLE_NAME: &str = "sample-field-report.jsonl";
 
-fn post(scope: &DedicatedWorkerGlobalScope, message: &FromWorker) {
+fn post(scope: &DedicatedWorkerGlobalScope, message: FromWorker) {
     // Posting only fails for uncloneable values; strings and transferred buffers always go.
     if let FromWorker::Done(payload) = message {
         let _measure = Measure::start("post");
-        let buffer = Uint8Array::from(&encode_payload(payload)[..]).buffer();
+        let buffer = Uint8Array::from(&encode_payload(*payload)[..]).buffer();
         let _ = scope.post_message_with_transfer(&buffer, &Array::of1(&buffer));
-    } else if let Ok(text) = serde_json::to_string(message) {
+    } else if let Ok(text) = serde_json::to_string(&message) {
         let _ = scope.post_message(&JsValue::from_str(&text));
     }
 }
@@ -48,11 +48,11 @@ pub fn start() {
             }
             _ => return,
         };
-        post(&replies, &outcome);
+        post(&replies, outcome);
     });
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
-    post(&scope, &FromWorker::Ready);
+    post(&scope, FromWorker::Ready);
 }
 
 fn finish(analysis: Analysis) -> FromWorker {
@@ -73,7 +73,7 @@ fn analyse_sample(scope: &DedicatedWorkerGlobalScope) -> FromWorker {
     let outcome = analysis.read_source_chunks(meta, chunks, |stats| {
         post(
             scope,
-            &FromWorker::Progress { file: SAMPLE_NAME.into(), bytes: stats.bytes, total, rows: stats.rows_read },
+            FromWorker::Progress { file: SAMPLE_NAME.into(), bytes: stats.bytes, total, rows: stats.rows_read },
         )
     });
     match outcome {
@@ -122,7 +122,7 @@ fn analyse_files(scope: &DedicatedWorkerGlobalScope, files: Vec<File>) -> FromWo
             let stats = source.stats();
             post(
                 scope,
-                &FromWorker::Progress {
+                FromWorker::Progress {
                     file: name.clone(),
                     bytes: done_bytes + stats.bytes,
                     total,
