@@ -63,14 +63,22 @@ impl TextDecoder {
     pub(crate) fn push<'a>(&mut self, input: &'a [u8], scratch: &'a mut Vec<u8>) -> Result<&'a [u8], FatalError> {
         scratch.clear();
         if let State::Detecting(held) = &mut self.state {
-            held.extend_from_slice(input);
+            // Only the first few bytes are held to decide: the first chunk may be the whole file
+            // (a mapped window, a browser slice), and copying it would double its memory.
+            let fresh = held.is_empty();
+            let taken = (SNIFF_LEN - held.len()).min(input.len());
+            held.extend_from_slice(&input[..taken]);
             if held.len() < SNIFF_LEN {
                 return Ok(&[]);
             }
             let held = std::mem::take(held);
             self.decide(&held)?;
             let skip = bom_len(&held);
+            if fresh && matches!(self.state, State::Utf8) {
+                return Ok(&input[skip..]);
+            }
             self.convert(&held[skip..], scratch);
+            self.convert(&input[taken..], scratch);
             return Ok(scratch.as_slice());
         }
         if matches!(self.state, State::Utf8) {
