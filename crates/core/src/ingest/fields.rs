@@ -149,15 +149,46 @@ pub(crate) fn role_of_header(name: &str) -> Option<KeyRole> {
 /// The role of a JSON key (used as it is: keys carry no quotes, BOMs or `[UTC]` suffixes).
 pub(crate) fn role_of_key(name: &str) -> Option<KeyRole> {
     // Every key of every record comes through here: look only at the few aliases of the same
-    // length, and compare first letters before whole names.
+    // length, and compare their first eight letters, case folded, in one step before whole names.
     let bucket = ALIASES_BY_LENGTH.get(name.len())?;
-    let first = name.as_bytes().first()?.to_ascii_lowercase();
+    let prefix = folded_prefix(name.as_bytes());
+    let rest = name.as_bytes().get(8..).unwrap_or_default();
     bucket
         .iter()
-        .take_while(|&&i| i != NO_ALIAS)
-        .map(|&i| &ALIASES[i as usize])
-        .find(|(alias, _)| alias.as_bytes()[0].to_ascii_lowercase() == first && alias.eq_ignore_ascii_case(name))
-        .map(|(_, role)| *role)
+        .zip(&ALIAS_PREFIXES_BY_LENGTH[name.len()])
+        .take_while(|&(&i, _)| i != NO_ALIAS)
+        .find(|&(&i, &alias_prefix)| {
+            alias_prefix == prefix && ALIASES[i as usize].0.as_bytes().get(8..).unwrap_or_default().eq_ignore_ascii_case(rest)
+        })
+        .map(|(&i, _)| ALIASES[i as usize].1)
+}
+
+/// The first eight bytes of a key, zero-padded, ASCII capitals lowered (eight at a time: a byte
+/// from `A` to `Z`, top bit clear, gets 0x20 added). Equal for two keys that are equal ignoring
+/// ASCII case.
+fn folded_prefix(bytes: &[u8]) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let word = match bytes.first_chunk::<8>() {
+        Some(head) => u64::from_le_bytes(*head),
+        None => bytes.iter().rev().fold(0, |word, &b| word << 8 | u64::from(b)),
+    };
+    let low7 = word & !HIGH;
+    let at_least_a = low7 + ONES * (0x80 - u64::from(b'A'));
+    let above_z = low7 + ONES * (0x80 - u64::from(b'Z') - 1);
+    let capitals = at_least_a & !above_z & !word & HIGH;
+    word | (capitals >> 2)
+}
+
+/// [`folded_prefix`] at compile time, a byte at a time.
+const fn folded_prefix_const(bytes: &[u8]) -> u64 {
+    let mut word = 0u64;
+    let mut i = 0;
+    while i < 8 && i < bytes.len() {
+        word |= (bytes[i].to_ascii_lowercase() as u64) << (8 * i);
+        i += 1;
+    }
+    word
 }
 
 const NO_ALIAS: u8 = u8::MAX;
@@ -175,6 +206,21 @@ static ALIASES_BY_LENGTH: [[u8; 8]; 32] = {
         i += 1;
     }
     buckets
+};
+
+/// [`folded_prefix`] of each alias in [`ALIASES_BY_LENGTH`], in the same places.
+static ALIAS_PREFIXES_BY_LENGTH: [[u64; 8]; 32] = {
+    let mut prefixes = [[0u64; 8]; 32];
+    let mut length = 0;
+    while length < 32 {
+        let mut slot = 0;
+        while slot < 8 && ALIASES_BY_LENGTH[length][slot] != NO_ALIAS {
+            prefixes[length][slot] = folded_prefix_const(ALIASES[ALIASES_BY_LENGTH[length][slot] as usize].0.as_bytes());
+            slot += 1;
+        }
+        length += 1;
+    }
+    prefixes
 };
 
 /// The fields of one record layer. The first value seen for a field wins, so a
@@ -790,6 +836,21 @@ mod tests {
             assert_eq!(role_of_key(&alias.to_ascii_uppercase()), Some(*role), "{alias}");
         }
         assert_eq!(role_of_key(&"x".repeat(200)), None);
+    }
+
+    #[test]
+    fn the_folded_prefix_is_the_byte_by_byte_one() {
+        let mut keys: Vec<Vec<u8>> = ALIASES.iter().map(|(alias, _)| alias.as_bytes().to_vec()).collect();
+        keys.extend(ALIASES.iter().map(|(alias, _)| alias.to_ascii_uppercase().into_bytes()));
+        // Every byte value in every position, next to the letters' edges.
+        for b in 0..=255u8 {
+            keys.push(vec![b; 9]);
+            keys.push([b"@AZ[`az{".as_slice(), &[b]].concat());
+            keys.push(vec![b'a', b, b'Z', b.wrapping_add(0x20), b]);
+        }
+        for key in keys {
+            assert_eq!(folded_prefix(&key), folded_prefix_const(&key), "{key:?}");
+        }
     }
 
     #[test]
