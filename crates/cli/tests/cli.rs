@@ -196,6 +196,56 @@ fn events_jsonl_prints_one_object_per_send() {
 }
 
 #[test]
+fn a_pipe_is_read_as_a_file_is_mapped() {
+    // Regular files are mapped; anything else (here a pipe, as `<(...)` or `/dev/stdin` give)
+    // is read. Both must give the same answer, empty files included.
+    // And one export of several map windows (1 MiB each), so rows straddle window edges.
+    let generated = std::env::temp_dir().join(format!("sendas-lens-windows-{}.csv", std::process::id()));
+    let made = run(&["generate", "--format", "purview-csv", "--rows", "3000", "--seed", "7", &generated.display().to_string()]);
+    assert!(made.status.success());
+    assert!(std::fs::metadata(&generated).unwrap().len() > 3 << 20);
+    let paths = ["purview-article-scenario.csv", "powershell-subset-utf16le-bom.csv", "bad/empty.csv"].map(fixture);
+    for path in paths.iter().chain([&generated]) {
+        let name = path.display();
+        let args = ["summary", "--json", "--exported-at"];
+        let mapped = run(&[&args[..], &[&format!("{}={EXPORTED}", path.display()), &path.display().to_string()]].concat());
+        let mut piped = Command::new(env!("CARGO_BIN_EXE_sendas-lens"))
+            .args(args)
+            .arg(format!("/dev/stdin={EXPORTED}"))
+            .arg("/dev/stdin")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run sendas-lens");
+        std::io::Write::write_all(&mut piped.stdin.take().unwrap(), &std::fs::read(path).unwrap()).unwrap();
+        let piped = piped.wait_with_output().unwrap();
+        assert_eq!(piped.status.code(), mapped.status.code(), "{name}");
+        let summary = |out: &Output| {
+            let mut v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+            // Only the input's name differs.
+            if let Some(sources) = v.get_mut("sources").and_then(Value::as_array_mut) {
+                for s in sources {
+                    s["name"] = Value::Null;
+                }
+            }
+            v
+        };
+        assert_eq!(summary(&piped), summary(&mapped), "{name}");
+        if path == &generated {
+            assert_eq!(summary(&mapped)["rows_read"], 3000, "{name}");
+        }
+        if mapped.status.success() {
+            assert_ne!(summary(&mapped), Value::Null, "{name}");
+        } else {
+            let said = |out: &Output| String::from_utf8_lossy(&out.stderr).replace("/dev/stdin", "").replace(&path.display().to_string(), "");
+            assert_eq!(said(&piped), said(&mapped), "{name}");
+        }
+    }
+    let _ = std::fs::remove_file(&generated);
+}
+
+#[test]
 fn rejected_rows_still_exit_zero_and_unusable_input_exits_two() {
     let ok = run(&["summary", &fixture("malformed-rows.csv").display().to_string()]);
     assert_eq!(ok.status.code(), Some(0));
