@@ -1,12 +1,16 @@
-//! The analysis worker: reads files slice by slice with `FileReaderSync` and runs the core.
+//! The analysis worker: reads files slice by slice and runs the core.
 //!
 //! It runs in its own thread, so the page keeps scrolling and the Cancel button keeps
-//! working; cancelling terminates the worker outright.
+//! working; cancelling terminates the worker outright. Each slice is requested with
+//! `Blob.arrayBuffer()` before the previous one is analysed: the browser reads files on its own
+//! I/O thread, so reading the next slice overlaps analysing this one (`FileReaderSync` made the
+//! worker wait for every read, about a third of its time).
 
 use chrono::{DateTime, Utc};
 use js_sys::{Array, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
-use web_sys::{DedicatedWorkerGlobalScope, File, FileReaderSync, MessageEvent};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{DedicatedWorkerGlobalScope, File, MessageEvent};
 
 use sendas_core::report::ExportTimeOrigin;
 use sendas_core::{Analysis, SourceMeta};
@@ -40,15 +44,19 @@ pub fn start() {
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let data = event.data();
         let kind = Reflect::get(&data, &"kind".into()).ok().and_then(|k| k.as_string());
-        let outcome = match kind.as_deref() {
-            Some("sample") => analyse_sample(&replies),
+        let replies = replies.clone();
+        match kind.as_deref() {
+            Some("sample") => post(&replies, analyse_sample(&replies)),
             Some("analyse") => {
                 let files: Array = Reflect::get(&data, &"files".into()).map(JsCast::unchecked_into).unwrap_or_default();
-                analyse_files(&replies, files.iter().filter_map(|f| f.dyn_into::<File>().ok()).collect())
+                let files = files.iter().filter_map(|f| f.dyn_into::<File>().ok()).collect();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let outcome = analyse_files(&replies, files).await;
+                    post(&replies, outcome);
+                });
             }
-            _ => return,
-        };
-        post(&replies, outcome);
+            _ => {}
+        }
     });
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
@@ -82,11 +90,12 @@ fn analyse_sample(scope: &DedicatedWorkerGlobalScope) -> FromWorker {
     }
 }
 
-fn analyse_files(scope: &DedicatedWorkerGlobalScope, files: Vec<File>) -> FromWorker {
-    let reader = match FileReaderSync::new() {
-        Ok(reader) => reader,
-        Err(_) => return FromWorker::Failed { message: "this browser cannot read files in a worker".into() },
-    };
+/// Asks the browser for bytes `start..end` of `file`; the read starts now.
+fn request_slice(file: &File, start: f64, end: f64) -> Result<JsFuture, JsValue> {
+    Ok(JsFuture::from(file.slice_with_f64_and_f64(start, end)?.array_buffer()))
+}
+
+async fn analyse_files(scope: &DedicatedWorkerGlobalScope, files: Vec<File>) -> FromWorker {
     let total: u64 = files.iter().map(|f| f.size() as u64).sum();
     let mut done_bytes = 0u64;
     let mut done_rows = 0u64;
@@ -102,20 +111,29 @@ fn analyse_files(scope: &DedicatedWorkerGlobalScope, files: Vec<File>) -> FromWo
         let _measure = Measure::start("read");
         let mut source = analysis.start_source(meta);
         let mut offset = 0.0;
-        while offset < size {
-            let end = (offset + SLICE_BYTES).min(size);
-            // Each slice is copied once, from the browser's ArrayBuffer into one reused buffer
-            // in Wasm memory, and the core borrows it from there.
-            let read = file.slice_with_f64_and_f64(offset, end).and_then(|blob| reader.read_as_array_buffer(&blob));
+        let mut next = (size > 0.0).then(|| request_slice(file, 0.0, SLICE_BYTES.min(size)));
+        while let Some(pending) = next.take() {
+            let read = match pending {
+                Ok(pending) => pending.await,
+                Err(e) => Err(e),
+            };
             let array = match read {
                 Ok(array) => Uint8Array::new(&array),
                 Err(e) => {
                     source.unreadable();
-                    let message = e.as_string().unwrap_or_else(|| "the browser refused to read it".into());
+                    let message = e
+                        .as_string()
+                        .or_else(|| e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())))
+                        .unwrap_or_else(|| "the browser refused to read it".into());
                     return FromWorker::Failed { message: format!("{name}: could not be read: {message}") };
                 }
             };
-            offset = end;
+            offset = (offset + array.length() as f64).min(size);
+            if offset < size {
+                next = Some(request_slice(file, offset, (offset + SLICE_BYTES).min(size)));
+            }
+            // Each slice is copied once, from the browser's ArrayBuffer into one reused buffer
+            // in Wasm memory, and the core borrows it from there.
             buffer.resize(array.length() as usize, 0);
             array.copy_to(&mut buffer);
             let pushed = source.push(&buffer);
@@ -129,7 +147,7 @@ fn analyse_files(scope: &DedicatedWorkerGlobalScope, files: Vec<File>) -> FromWo
                     rows: done_rows + stats.rows_read,
                 },
             );
-            if pushed.is_err() {
+            if pushed.is_err() || array.length() == 0 {
                 break;
             }
         }
