@@ -11,7 +11,7 @@ use divan::counter::{BytesCount, ItemsCount};
 use divan::{black_box, Bencher};
 use sendas_core::classify::RuleSet;
 use sendas_core::generate::{write_export, GenFormat};
-use sendas_core::ingest::{EventSink, Ingestor, RowError};
+use sendas_core::ingest::{EventSink, Ingestor, PlainRecord, RowError};
 use sendas_core::model::AuditEvent;
 use sendas_core::{Analysis, SourceMeta};
 
@@ -50,6 +50,10 @@ impl EventSink for Count {
     fn event(&mut self, event: AuditEvent) {
         self.events += 1;
         black_box(event);
+    }
+    fn plain(&mut self, record: PlainRecord<'_>) {
+        self.events += 1;
+        black_box(record);
     }
     fn rejected(&mut self, error: RowError) {
         self.rejected += 1;

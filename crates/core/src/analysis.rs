@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use hashbrown::{DefaultHashBuilder, HashTable};
 
 use crate::classify::RuleSet;
-use crate::ingest::{EventSink, FatalError, Format, IngestStats, Ingestor, RowError, MAX_RECORD_BYTES};
+use crate::ingest::{EventSink, FatalError, Format, IngestStats, Ingestor, PlainRecord, RowError, MAX_RECORD_BYTES};
 use crate::model::{ArrivalSource, AuditEvent};
 use crate::report::{
     delay_bins, findings, ClassifiedEvent, Delay, DelayStats, ErrorRow, ExportTimeOrigin, FindingInput, OwnerChangeRow,
@@ -694,17 +694,27 @@ fn source_summary(s: &SourceState) -> SourceSummary {
     }
 }
 
-impl EventSink for Analysis {
-    fn event(&mut self, event: AuditEvent) {
-        let file = event.source.file as usize;
-        let time = event.time.timestamp();
+impl Analysis {
+    /// Counts one record of input `file` and stores it unless it is a duplicate: then only
+    /// where else it was seen, and any arrival time it adds, are kept. The new record's number,
+    /// or `None` for a duplicate.
+    fn add_record(
+        &mut self,
+        id: Option<&str>,
+        time: DateTime<Utc>,
+        workload: &str,
+        arrived: Option<(DateTime<Utc>, ArrivalSource)>,
+        file: u32,
+    ) -> Option<u32> {
+        let file = file as usize;
+        let time = time.timestamp();
         if let Some(source) = self.sources.get_mut(file) {
             source.first = Some(source.first.map_or(time, |f| f.min(time)));
             source.last = Some(source.last.map_or(time, |l| l.max(time)));
         }
         let bit = if file < MAX_TRACKED_SOURCES { 1u64 << file } else { 0 };
-        let arrived = event.arrived.zip(event.arrival_source).map(|(t, s)| (t.timestamp(), s));
-        let key = event.id.as_deref().map(RecordKey::new);
+        let arrived = arrived.map(|(t, s)| (t.timestamp(), s));
+        let key = id.map(RecordKey::new);
         if let Some(record) = key.as_ref().and_then(|key| self.records.find(key)) {
             self.records.add_presence(record, bit);
             self.records.set_arrival(record, arrived);
@@ -712,9 +722,9 @@ impl EventSink for Analysis {
             if let Some(source) = self.sources.get_mut(file) {
                 source.duplicates += 1;
             }
-            return;
+            return None;
         }
-        let workload = self.workload_id(&event.workload);
+        let workload = self.workload_id(workload);
         let record = self.records.len() as u32;
         let keyed = key.is_some();
         self.records.push(key, time, workload, arrived, bit);
@@ -723,6 +733,18 @@ impl EventSink for Analysis {
             source.events += 1;
             source.unkeyed += u64::from(!keyed);
         }
+        Some(record)
+    }
+}
+
+impl EventSink for Analysis {
+    fn event(&mut self, event: AuditEvent) {
+        let arrived = event.arrived.zip(event.arrival_source);
+        let Some(record) =
+            self.add_record(event.id.as_deref(), event.time, &event.workload, arrived, event.source.file)
+        else {
+            return;
+        };
         if let Some(change) = &event.owner_change {
             self.owner_changes.push(OwnerChangeRow {
                 time: event.time,
@@ -740,6 +762,10 @@ impl EventSink for Analysis {
             self.sends.push(classified);
             self.send_records.push(record);
         }
+    }
+
+    fn plain(&mut self, record: PlainRecord<'_>) {
+        self.add_record(record.id, record.time, record.workload, record.arrived, record.source.file);
     }
 
     fn rejected(&mut self, error: RowError) {

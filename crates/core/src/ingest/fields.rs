@@ -24,7 +24,7 @@ use crate::model::{
 };
 use crate::time::{parse_timestamp, DateOrder};
 
-use super::{JsonPart, RowErrorKind};
+use super::{JsonPart, PlainRecord, RowErrorKind};
 
 /// A field of the audit record the product reads, whatever the export calls it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -597,12 +597,21 @@ fn owned(value: Option<&str>) -> Option<String> {
 }
 
 /// Builds the event for one record, or says why it cannot.
-pub(crate) fn build_event(
-    outer: &RecordFields<'_>,
+/// What one record becomes: a full event, or, for the records an analysis only counts, the few
+/// fields it needs, borrowed from the input.
+pub(crate) enum Built<'a> {
+    /// A send or a group owner change.
+    Event(Box<AuditEvent>),
+    /// Anything else.
+    Plain(PlainRecord<'a>),
+}
+
+pub(crate) fn build_event<'a>(
+    outer: &'a RecordFields<'_>,
     ctx: &EventContext<'_>,
     hint: &mut DateOrderHint,
     notes: &mut MappingNotes,
-) -> Result<AuditEvent, RowErrorKind> {
+) -> Result<Built<'a>, RowErrorKind> {
     if let Some((kind, _)) = &outer.inner_error {
         return Err(kind.clone());
     }
@@ -612,11 +621,10 @@ pub(crate) fn build_event(
     let operation = f(FieldId::Operation).ok_or(RowErrorKind::MissingField { field: "Operation" })?;
     let time = resolve_time(outer, inner, hint, notes)?;
 
-    let record_type = f(FieldId::RecordType).map(record_type_name);
-    let workload = f(FieldId::Workload)
-        .map(str::to_owned)
-        .or_else(|| record_type.as_deref().and_then(workload_for_record_type).map(str::to_owned))
-        .unwrap_or_else(|| "Unknown".to_owned());
+    let record_type = f(FieldId::RecordType);
+    let workload = f(FieldId::Workload).unwrap_or_else(|| {
+        record_type.map(record_type_name).as_deref().and_then(workload_for_record_type).unwrap_or("Unknown")
+    });
     // Graph's envelope `userId` is an object id; its `userPrincipalName` is the name people know.
     let actor = inner
         .and_then(|i| i.get(FieldId::UserId))
@@ -634,35 +642,21 @@ pub(crate) fn build_event(
     };
     let is_send = SendOperation::parse(operation).is_some();
     let owner_change = if reads_details(operation) { owner_change(operation, outer, inner) } else { None };
-
-    let mut event = AuditEvent {
-        id: owned(f(FieldId::Id)),
+    let plain = PlainRecord {
+        id: f(FieldId::Id),
         time,
         record_type,
         workload,
-        operation: operation.to_owned(),
-        actor: None,
-        actor_sid: None,
-        mailbox_owner: None,
-        mailbox_owner_sid: None,
-        send_as: None,
-        send_on_behalf: None,
-        client_info: None,
-        logon_type: None,
-        user_type: None,
-        app_id: None,
-        client_app_id: None,
-        client_ip: None,
-        subject: None,
-        object_id: None,
-        arrived,
-        arrival_source,
+        operation,
+        arrived: arrived.zip(arrival_source),
         source: ctx.source,
-        raw: None,
-        owner_change: None,
     };
-    // Most records are not sends: they feed counts and delays only, so they carry nothing more
-    // (no allocation per field for the million file reads of a tenant export).
+    // Most records are not sends: they feed counts and delays only, and are handed over as
+    // they are, borrowed (no allocation per field for the million file reads of a tenant export).
+    if !is_send && owner_change.is_none() {
+        return Ok(Built::Plain(plain));
+    }
+    let mut event = plain.to_event();
     if owner_change.is_some() {
         event.actor = owned(actor);
         event.object_id = owned(f(FieldId::ObjectId));
@@ -685,7 +679,7 @@ pub(crate) fn build_event(
         event.object_id = owned(f(FieldId::ObjectId));
         event.raw = Some((ctx.raw)());
     }
-    Ok(event)
+    Ok(Built::Event(Box::new(event)))
 }
 
 fn parse_time_field(text: &str, what: &'static str, order: DateOrder) -> Result<DateTime<Utc>, RowErrorKind> {
@@ -826,7 +820,10 @@ mod tests {
         let fields = parse_record(text).map_err(|e| json_error_kind(&e, text, JsonPart::Record))?;
         let raw = || text.to_owned();
         let ctx = EventContext { source: SourceRef { file: 0, line: 1 }, raw: &raw };
-        build_event(&fields, &ctx, &mut DateOrderHint::default(), &mut MappingNotes::default())
+        match build_event(&fields, &ctx, &mut DateOrderHint::default(), &mut MappingNotes::default())? {
+            Built::Event(event) => Ok(*event),
+            Built::Plain(plain) => Ok(plain.to_event()),
+        }
     }
 
     #[test]
