@@ -38,6 +38,7 @@ pub mod generate;
 pub mod ingest;
 pub mod model;
 pub mod report;
+mod text;
 pub mod time;
 
 pub use analysis::{Analysis, AnalysisResult, ReadError, SourceMeta, SourceReader, PURVIEW_EXPORT_CAP};

@@ -34,7 +34,8 @@ pub struct ParsedTime {
 
 /// Reads one timestamp. Returns `None` for text that is not a valid date and time.
 pub fn parse_timestamp(text: &str, order: DateOrder) -> Option<ParsedTime> {
-    let text = text.trim().trim_matches('"').trim();
+    let text = crate::text::trim(text);
+    let text = if text.starts_with('"') || text.ends_with('"') { text.trim_matches('"').trim() } else { text };
     if text.is_empty() {
         return None;
     }
