@@ -148,19 +148,30 @@ pub(crate) fn role_of_header(name: &str) -> Option<KeyRole> {
 
 /// The role of a JSON key (used as it is: keys carry no quotes, BOMs or `[UTC]` suffixes).
 pub(crate) fn role_of_key(name: &str) -> Option<KeyRole> {
-    // Every key of every record comes through here: look only at the few aliases of the same
-    // length, and compare their first eight letters, case folded, in one step before whole names.
-    let bucket = ALIASES_BY_LENGTH.get(name.len())?;
-    let prefix = folded_prefix(name.as_bytes());
-    let rest = name.as_bytes().get(8..).unwrap_or_default();
-    bucket
-        .iter()
-        .zip(&ALIAS_PREFIXES_BY_LENGTH[name.len()])
-        .take_while(|&(&i, _)| i != NO_ALIAS)
-        .find(|&(&i, &alias_prefix)| {
-            alias_prefix == prefix && ALIASES[i as usize].0.as_bytes().get(8..).unwrap_or_default().eq_ignore_ascii_case(rest)
-        })
-        .map(|(&i, _)| ALIASES[i as usize].1)
+    // Every key of every record comes through here, and most are no alias at all: one probe of
+    // a hash table on the length and the first eight letters, case folded, usually says so.
+    // A hit compares the next eight letters the same way, and only longer keys letter by letter.
+    let bytes = name.as_bytes();
+    let prefix = folded_prefix(bytes);
+    let mut slot = alias_slot(prefix, bytes.len());
+    loop {
+        let (alias_prefix, alias_second, length, index) = ALIAS_TABLE[slot];
+        if index == NO_ALIAS {
+            return None;
+        }
+        if alias_prefix == prefix
+            && length as usize == bytes.len()
+            && alias_second == folded_prefix(bytes.get(8..).unwrap_or_default())
+        {
+            let (alias, role) = ALIASES[index as usize];
+            let rest = |key: &'static [u8]| key.get(16..).unwrap_or_default();
+            if bytes.len() <= 16 || rest(alias.as_bytes()).eq_ignore_ascii_case(&bytes[16..]) {
+                return Some(role);
+            }
+        }
+        // Linear probing; the table is never full, so an empty slot ends every search.
+        slot = (slot + 1) % ALIAS_SLOTS;
+    }
 }
 
 /// The first eight bytes of a key, zero-padded, ASCII capitals lowered (eight at a time: a byte
@@ -192,35 +203,37 @@ const fn folded_prefix_const(bytes: &[u8]) -> u64 {
 }
 
 const NO_ALIAS: u8 = u8::MAX;
+/// Slots in [`ALIAS_TABLE`]: a power of two, well above the number of aliases.
+const ALIAS_SLOTS: usize = 256;
 
-/// For each length, the aliases that long, by index into [`ALIASES`] (built at compile time;
-/// a longer alias or a fuller bucket fails the build).
-static ALIASES_BY_LENGTH: [[u8; 8]; 32] = {
-    let mut buckets = [[NO_ALIAS; 8]; 32];
-    let mut filled = [0usize; 32];
+/// Where a key's search starts: a multiplicative hash of its folded prefix and length.
+const fn alias_slot(prefix: u64, length: usize) -> usize {
+    let mixed = (prefix ^ (length as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)).wrapping_mul(0xD6E8_FEB8_6659_FD93);
+    (mixed >> (64 - ALIAS_SLOTS.trailing_zeros())) as usize
+}
+
+/// Every alias by [`alias_slot`]: its first and second eight bytes folded, its length, and its
+/// index in [`ALIASES`] (built at compile time).
+static ALIAS_TABLE: [(u64, u64, u8, u8); ALIAS_SLOTS] = {
+    assert!(ALIASES.len() < ALIAS_SLOTS / 2 && ALIASES.len() < NO_ALIAS as usize);
+    let mut table = [(0u64, 0u64, 0u8, NO_ALIAS); ALIAS_SLOTS];
     let mut i = 0;
     while i < ALIASES.len() {
-        let length = ALIASES[i].0.len();
-        buckets[length][filled[length]] = i as u8;
-        filled[length] += 1;
+        let alias = ALIASES[i].0.as_bytes();
+        assert!(alias.len() <= u8::MAX as usize);
+        let prefix = folded_prefix_const(alias);
+        let second = match alias.split_at_checked(8) {
+            Some((_, rest)) => folded_prefix_const(rest),
+            None => 0,
+        };
+        let mut slot = alias_slot(prefix, alias.len());
+        while table[slot].3 != NO_ALIAS {
+            slot = (slot + 1) % ALIAS_SLOTS;
+        }
+        table[slot] = (prefix, second, alias.len() as u8, i as u8);
         i += 1;
     }
-    buckets
-};
-
-/// [`folded_prefix`] of each alias in [`ALIASES_BY_LENGTH`], in the same places.
-static ALIAS_PREFIXES_BY_LENGTH: [[u64; 8]; 32] = {
-    let mut prefixes = [[0u64; 8]; 32];
-    let mut length = 0;
-    while length < 32 {
-        let mut slot = 0;
-        while slot < 8 && ALIASES_BY_LENGTH[length][slot] != NO_ALIAS {
-            prefixes[length][slot] = folded_prefix_const(ALIASES[ALIASES_BY_LENGTH[length][slot] as usize].0.as_bytes());
-            slot += 1;
-        }
-        length += 1;
-    }
-    prefixes
+    table
 };
 
 /// The fields of one record layer. The first value seen for a field wins, so a
@@ -236,7 +249,7 @@ pub(crate) struct RecordFields<'a> {
 
 impl<'a> RecordFields<'a> {
     pub(crate) fn get(&self, field: FieldId) -> Option<&str> {
-        self.values[field as usize].as_deref().map(str::trim).filter(|v| !v.is_empty())
+        self.values[field as usize].as_deref().map(crate::text::trim).filter(|v| !v.is_empty())
     }
 
     pub(crate) fn set(&mut self, field: FieldId, value: Cow<'a, str>) {
@@ -833,6 +846,24 @@ mod tests {
             assert_eq!(role_of_key(&alias.to_ascii_uppercase()), Some(*role), "{alias}");
         }
         assert_eq!(role_of_key(&"x".repeat(200)), None);
+    }
+
+    #[test]
+    fn a_key_has_a_role_exactly_when_it_is_an_alias_ignoring_case() {
+        let by_search = |key: &str| ALIASES.iter().find(|(alias, _)| alias.eq_ignore_ascii_case(key)).map(|(_, role)| *role);
+        let mut keys: Vec<String> = Vec::new();
+        for (alias, _) in ALIASES {
+            keys.push(alias.to_string());
+            keys.push(alias[..alias.len() - 1].to_string());
+            keys.push(format!("{alias}x"));
+            keys.push(format!("x{}", &alias[1..]));
+            keys.push(format!("{}X", &alias[..alias.len() - 1]));
+            keys.push(alias.replace(|c: char| c.is_ascii_lowercase(), "_"));
+        }
+        keys.extend(["", "I", "id", "ID_", "Ιd", "Id\u{0}", "ÿÿÿÿÿÿÿÿÿ"].map(String::from));
+        for key in keys {
+            assert_eq!(role_of_key(&key), by_search(&key), "{key:?}");
+        }
     }
 
     #[test]
