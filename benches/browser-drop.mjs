@@ -90,9 +90,13 @@ for (let i = 0; i < runs; i++) {
   // Where the time went: the app's User Timing measures, in the worker and on the page.
   const measures = async (target) =>
     target.evaluate(() => performance.getEntriesByType('measure').filter((m) => m.name.startsWith('sendas:')).map((m) => [m.name.slice(7), m.duration]));
-  const steps = [];
-  for (const w of workers) steps.push(...(await measures(w).catch(() => [])));
-  steps.push(...(await measures(page)));
+  const all = [];
+  for (const w of workers) all.push(...(await measures(w).catch(() => [])));
+  all.push(...(await measures(page)));
+  // Repeated measures (one "parse" per slice) are summed.
+  const totals = new Map();
+  for (const [n, d] of all) totals.set(n, (totals.get(n) || 0) + d);
+  const steps = [...totals];
   const firstPaint = await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime);
   const longTasks = await page.evaluate(() => window.__longTasks);
   // Re-filtering: toggle "hide noise", wait for the next two frames (Yew has rendered).

@@ -3,8 +3,19 @@
 use sendas_core::model::SendClass;
 use sendas_core::report::ClassCounts;
 
-/// The smallest "nice" number (1, 2 or 5 × 10ⁿ) at or above `value`; at least 1.
+/// The smallest "nice" axis maximum (1, 2, 2.5 or 5 × 10ⁿ) at or above `value`; at least 1.
+/// The 2.5 keeps a bar of 2,051 at 82 % of the width, not 41 % (of 5,000).
 pub fn nice_ceiling(value: u64) -> u64 {
+    ceiling_among(value, &[10, 20, 25, 50, 100])
+}
+
+/// The smallest 1, 2 or 5 × 10ⁿ at or above `value` (tick steps: 2.5 × 10ⁿ makes ragged labels).
+fn step_ceiling(value: u64) -> u64 {
+    ceiling_among(value, &[10, 20, 50, 100])
+}
+
+/// The smallest `step / 10 × 10ⁿ` at or above `value`, over `steps` in tenths; at least 1.
+fn ceiling_among(value: u64, steps: &[u64]) -> u64 {
     if value <= 1 {
         return 1;
     }
@@ -12,18 +23,18 @@ pub fn nice_ceiling(value: u64) -> u64 {
     while magnitude.saturating_mul(10) <= value {
         magnitude *= 10;
     }
-    for step in [1, 2, 5, 10] {
-        let candidate = step * magnitude;
-        if candidate >= value {
-            return candidate;
-        }
-    }
-    10 * magnitude
+    steps
+        .iter()
+        // Tenths of 1 are not whole numbers: 2.5 only from 25 up.
+        .filter(|&&step| magnitude >= 10 || step % 10 == 0)
+        .map(|&step| (step * magnitude) / 10)
+        .find(|&candidate| candidate >= value)
+        .unwrap_or(10 * magnitude)
 }
 
-/// The largest "nice" number (1, 2 or 5 × 10ⁿ) at or below `value`; at least 1.
+/// The largest tick step (1, 2 or 5 × 10ⁿ) at or below `value`; at least 1.
 pub fn nice_floor(value: u64) -> u64 {
-    let ceiling = nice_ceiling(value);
+    let ceiling = step_ceiling(value);
     if ceiling == value {
         return value;
     }
@@ -100,6 +111,11 @@ mod tests {
         assert_eq!(nice_ceiling(20), 20);
         assert_eq!(nice_ceiling(41), 50);
         assert_eq!(nice_ceiling(501), 1000);
+        assert_eq!(nice_ceiling(2051), 2500);
+        assert_eq!(nice_ceiling(21), 25);
+        assert_eq!(nice_ceiling(3), 5);
+        assert_eq!(ticks(2051, 4), vec![0, 500, 1000, 1500, 2000, 2500]);
+        assert_eq!(ticks(22, 4), vec![0, 5, 10, 15, 20, 25]);
         assert_eq!(ticks(84, 4), vec![0, 20, 40, 60, 80, 100]);
         assert_eq!(ticks(3, 4), vec![0, 1, 2, 3, 4, 5]);
         assert_eq!(ticks(60, 4), vec![0, 20, 40, 60, 80, 100]);
@@ -107,6 +123,19 @@ mod tests {
         assert_eq!(nice_floor(7), 5);
         assert_eq!(nice_floor(3), 2);
         assert_eq!(nice_floor(1), 1);
+    }
+
+    #[test]
+    fn ticks_end_at_the_axis_maximum_and_the_longest_bar_fills_most_of_it() {
+        for max in 1..=200_000u64 {
+            let top = nice_ceiling(max);
+            assert!(top >= max && top < max.max(2) * 5 / 2 + 1, "{max} -> {top}");
+            let ticks = ticks(max, 4);
+            assert_eq!(ticks.last(), Some(&top), "{max}");
+            assert!(ticks.len() >= 2 && ticks.len() <= 11, "{max}: {ticks:?}");
+            let step = ticks[1];
+            assert!(ticks.windows(2).all(|w| w[1] - w[0] == step), "{max}: {ticks:?}");
+        }
     }
 
     #[test]

@@ -134,9 +134,11 @@ async fn analyse_files(scope: &DedicatedWorkerGlobalScope, files: Vec<File>) -> 
             }
             // Each slice is copied once, from the browser's ArrayBuffer into one reused buffer
             // in Wasm memory, and the core borrows it from there.
+            let parsing = Measure::start("parse");
             buffer.resize(array.length() as usize, 0);
             array.copy_to(&mut buffer);
             let pushed = source.push(&buffer);
+            drop(parsing);
             let stats = source.stats();
             post(
                 scope,
