@@ -143,9 +143,9 @@ fn given_export_time(path: &Path, times: &ExportTimes) -> Result<Option<DateTime
 }
 
 /// Reads every file through one analysis: mapped when it is a regular file, else in 1 MiB reads.
-fn analyse(files: &[PathBuf], times: &ExportTimes, keep_raw: bool) -> Result<AnalysisResult, Fatal> {
+fn analyse(files: &[PathBuf], times: &ExportTimes, keep_details: bool) -> Result<AnalysisResult, Fatal> {
     let mut analysis = Analysis::default();
-    analysis.keep_raw_records(keep_raw);
+    analysis.keep_send_details(keep_details);
     // One buffer for every read: the core borrows each chunk, nothing is copied on the way.
     let mut buffer = vec![0u8; 1 << 20];
     for path in files {

@@ -302,7 +302,7 @@ pub struct Analysis {
     sends: Vec<ClassifiedEvent>,
     /// The record index of each send, for its delay.
     send_records: Vec<u32>,
-    keep_raw: bool,
+    keep_send_details: bool,
     report: SendReport,
     errors: Vec<RowError>,
     owner_changes: Vec<OwnerChangeRow>,
@@ -330,7 +330,7 @@ impl Analysis {
             workload_ids: HashMap::new(),
             sends: Vec::new(),
             send_records: Vec::new(),
-            keep_raw: true,
+            keep_send_details: true,
             report: SendReport::default(),
             errors: Vec::new(),
             owner_changes: Vec::new(),
@@ -354,11 +354,13 @@ impl Analysis {
         self.fast_lane = on;
     }
 
-    /// Keeps each send's raw record (the default: the app's detail panel and `events` show it),
-    /// or drops it once classified, when only the summary is wanted: the raw records are most
-    /// of the memory a large export takes.
-    pub fn keep_raw_records(&mut self, keep: bool) {
-        self.keep_raw = keep;
+    /// Keeps each send whole (the default: the app's event views and `events` show it), or,
+    /// when only the summary is wanted, keeps of each send only what the summary and findings
+    /// read (who, what, when, whose mailbox, through which client or app) and drops the rest
+    /// once it is classified: the raw record, the evidence, the subject, SIDs, IP address, ids.
+    /// Kept sends are most of the memory a large export takes.
+    pub fn keep_send_details(&mut self, keep: bool) {
+        self.keep_send_details = keep;
     }
 
     /// Registers an input; returns the index its [`Ingestor`] must be created with.
@@ -756,8 +758,8 @@ impl EventSink for Analysis {
             let classification = self.rules.classify(&event);
             let mut classified = ClassifiedEvent { event, classification, delay: None };
             self.report.add(&classified);
-            if !self.keep_raw {
-                classified.event.raw = None;
+            if !self.keep_send_details {
+                classified.drop_details();
             }
             self.sends.push(classified);
             self.send_records.push(record);

@@ -34,6 +34,29 @@ fn the_fast_lane_and_the_full_parse_agree() {
     }
 }
 
+/// Dropping what only the event views show (the CLI's `summary` does) changes nothing the
+/// summary says: no part of it reads the dropped fields.
+#[test]
+fn the_summary_does_not_need_the_details_of_sends() {
+    let mut inputs: Vec<(String, Vec<u8>)> = all_fixtures().into_iter().map(|n| (n.clone(), fixture(&n))).collect();
+    for format in FORMATS {
+        inputs.push((format!("{format:?}"), generated(format, 3000, 11)));
+    }
+    for (name, bytes) in &inputs {
+        let summary = |details: bool| {
+            let mut analysis = sendas_core::Analysis::default();
+            analysis.keep_send_details(details);
+            let meta = sendas_core::SourceMeta { name: name.clone(), exported_at: None };
+            let _ = analysis.read_source(meta, bytes);
+            analysis.finish()
+        };
+        let (slim, whole) = (summary(false), summary(true));
+        assert_eq!(slim.summary, whole.summary, "{name}");
+        assert_eq!(slim.sends.len(), whole.sends.len(), "{name}");
+        assert!(slim.sends.iter().all(|s| s.event.raw.is_none() && s.classification.evidence.is_empty()), "{name}");
+    }
+}
+
 #[test]
 fn every_fixture_gives_the_same_result_at_fixed_chunk_sizes() {
     let names = all_fixtures();

@@ -122,6 +122,22 @@ impl ClassifiedEvent {
     pub fn mailbox_label(&self) -> &str {
         self.event.target_mailbox().unwrap_or(UNKNOWN_LABEL)
     }
+
+    /// Drops what only the event views show, keeping what the summary and findings read:
+    /// [`Analysis::keep_send_details`](crate::Analysis::keep_send_details).
+    pub fn drop_details(&mut self) {
+        let event = &mut self.event;
+        event.raw = None;
+        event.id = None;
+        event.record_type = None;
+        event.workload = String::new();
+        event.actor_sid = None;
+        event.mailbox_owner_sid = None;
+        event.client_ip = None;
+        event.subject = None;
+        event.object_id = None;
+        self.classification.evidence = Vec::new();
+    }
 }
 
 /// Label for an absent actor or mailbox.
