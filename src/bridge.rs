@@ -21,6 +21,8 @@ pub enum Request {
     Files(Vec<File>),
     /// Analyse the built-in sample.
     Sample,
+    /// Send the raw record of the last result's send at this index.
+    RawRecord(usize),
 }
 
 impl Request {
@@ -37,6 +39,10 @@ impl Request {
                 set("files", &list);
             }
             Request::Sample => set("kind", &"sample".into()),
+            Request::RawRecord(index) => {
+                set("kind", &"raw".into());
+                set("index", &(*index as f64).into());
+            }
         }
         message.into()
     }

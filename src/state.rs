@@ -96,6 +96,8 @@ pub struct AppState {
     pub filters: Filters,
     /// The send whose details are open (index into `sends`).
     pub selected: Option<usize>,
+    /// The open send's raw record once the worker has sent it (`Some(None)`: it has none).
+    pub raw_record: Option<Option<Rc<str>>>,
     /// Table order.
     pub sort: Sort,
     /// Rejected rows listed.
@@ -136,6 +138,13 @@ pub enum Action {
     ApplyFinding(FindingFilter),
     /// Open or close a send's details.
     Select(Option<usize>),
+    /// The worker sent a send's raw record.
+    RawRecord {
+        /// Which send.
+        index: usize,
+        /// Its raw record, if it has one.
+        text: Option<String>,
+    },
     /// Sort the table on a column (again: reverse).
     SortBy(Column),
     /// Show or hide the rejected rows.
@@ -161,6 +170,7 @@ impl Reducible for AppState {
                 next.phase = Phase::Idle;
                 next.data = Some(Data(payload));
                 next.selected = None;
+                next.raw_record = None;
                 next.show_rejected = false;
             }
             Action::Failed(message) => next.phase = Phase::Failed(message),
@@ -181,7 +191,18 @@ impl Reducible for AppState {
                 next.filters = filters;
                 next.selected = None;
             }
-            Action::Select(index) => next.selected = index,
+            Action::Select(index) => {
+                if index != self.selected {
+                    next.raw_record = None;
+                }
+                next.selected = index;
+            }
+            // A late answer for a send that is no longer open is dropped.
+            Action::RawRecord { index, text } => {
+                if self.selected == Some(index) {
+                    next.raw_record = Some(text.map(Rc::from));
+                }
+            }
             Action::SortBy(column) => {
                 next.sort = if self.sort.column == column {
                     Sort { column, descending: !self.sort.descending }
@@ -250,6 +271,23 @@ mod tests {
         let s = reduce(s, Action::Loaded(sample_payload()));
         assert_eq!(s.phase, Phase::Idle);
         assert!(s.data.is_some());
+    }
+
+    #[test]
+    fn a_raw_record_is_kept_only_for_the_open_send() {
+        let s = reduce(AppState::default(), Action::Loaded(sample_payload()));
+        let s = reduce(s, Action::Select(Some(2)));
+        assert_eq!(s.raw_record, None, "asked for, not yet here");
+        let s = reduce(s, Action::RawRecord { index: 1, text: Some("late".into()) });
+        assert_eq!(s.raw_record, None, "an answer for another send is dropped");
+        let s = reduce(s, Action::RawRecord { index: 2, text: Some("{}".into()) });
+        assert_eq!(s.raw_record, Some(Some(Rc::from("{}"))));
+        let same = reduce(s.clone(), Action::Select(Some(2)));
+        assert_eq!(same.raw_record, s.raw_record, "re-selecting the open send keeps it");
+        let other = reduce(s, Action::Select(Some(3)));
+        assert_eq!(other.raw_record, None);
+        let none = reduce(reduce(other, Action::Select(Some(4))), Action::RawRecord { index: 4, text: None });
+        assert_eq!(none.raw_record, Some(None), "a send without a raw record says so");
     }
 
     #[test]

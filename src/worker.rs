@@ -6,6 +6,8 @@
 //! I/O thread, so reading the next slice overlaps analysing this one (`FileReaderSync` made the
 //! worker wait for every read, about a third of its time).
 
+use std::cell::RefCell;
+
 use chrono::{DateTime, Utc};
 use js_sys::{Array, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -30,7 +32,7 @@ fn post(scope: &DedicatedWorkerGlobalScope, message: FromWorker) {
     // Posting only fails for uncloneable values; strings and transferred buffers always go.
     if let FromWorker::Done(payload) = message {
         let _measure = Measure::start("post");
-        let buffer = Uint8Array::from(&encode_payload(*payload)[..]).buffer();
+        let buffer = Uint8Array::from(&encode_payload(&payload)[..]).buffer();
         let _ = scope.post_message_with_transfer(&buffer, &Array::of1(&buffer));
     } else if let Ok(text) = serde_json::to_string(&message) {
         let _ = scope.post_message(&JsValue::from_str(&text));
@@ -47,6 +49,10 @@ pub fn start() {
         let replies = replies.clone();
         match kind.as_deref() {
             Some("sample") => post(&replies, analyse_sample(&replies)),
+            Some("raw") => {
+                let index = Reflect::get(&data, &"index".into()).ok().and_then(|i| i.as_f64()).unwrap_or(-1.0);
+                post(&replies, raw_record(index));
+            }
             Some("analyse") => {
                 let files: Array = Reflect::get(&data, &"files".into()).map(JsCast::unchecked_into).unwrap_or_default();
                 let files = files.iter().filter_map(|f| f.dyn_into::<File>().ok()).collect();
@@ -63,9 +69,24 @@ pub fn start() {
     post(&scope, FromWorker::Ready);
 }
 
+thread_local! {
+    /// The last result's raw records, by send index: they stay here, and the page asks for the
+    /// one whose details it opens.
+    static RAW_RECORDS: RefCell<Vec<Option<String>>> = const { RefCell::new(Vec::new()) };
+}
+
+fn raw_record(index: f64) -> FromWorker {
+    let text = (index >= 0.0)
+        .then(|| RAW_RECORDS.with_borrow(|raws| raws.get(index as usize).cloned().flatten()))
+        .flatten();
+    FromWorker::RawRecord { index: index.max(0.0) as usize, text }
+}
+
 fn finish(analysis: Analysis) -> FromWorker {
     let _measure = Measure::start("finish");
-    let result = analysis.finish();
+    let mut result = analysis.finish();
+    let raws = result.sends.iter_mut().map(|send| send.event.raw.take()).collect();
+    RAW_RECORDS.set(raws);
     FromWorker::Done(Box::new(Payload {
         summary: result.summary,
         sends: result.sends,

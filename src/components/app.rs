@@ -72,6 +72,7 @@ pub fn app() -> Html {
                 dispatch.dispatch(Action::Progress { file, bytes, total, rows })
             }
             FromWorker::Done(payload) => dispatch.dispatch(Action::Loaded(Rc::new(*payload))),
+            FromWorker::RawRecord { index, text } => dispatch.dispatch(Action::RawRecord { index, text }),
             FromWorker::Failed { message } => dispatch.dispatch(Action::Failed(message)),
         })
     };
@@ -192,6 +193,16 @@ pub fn app() -> Html {
                 })
             };
             let selected = state.selected.and_then(|i| payload.sends.get(i).cloned());
+            // Opening a send asks the worker for its raw record (raw records stay in the worker).
+            let on_select = {
+                let (dispatch, worker, open) = (dispatch.clone(), worker.clone(), state.selected);
+                Callback::from(move |index: Option<usize>| {
+                    if let (Some(i), Some(w)) = (index.filter(|&i| Some(i) != open), worker.borrow().as_ref()) {
+                        w.send(Request::RawRecord(i));
+                    }
+                    dispatch.dispatch(Action::Select(index));
+                })
+            };
             html! {
                 <>
                     <FindingsList findings={summary.findings.clone()} on_show={dispatch.to_callback().reform(Action::ApplyFinding)} />
@@ -218,10 +229,10 @@ pub fn app() -> Html {
                     </div>
                     <div class={classes!("table-area", selected.is_some().then_some("with-detail"))}>
                         <EventsTable data={data.clone()} rows={(*rows).clone()} sort={state.sort} selected={state.selected}
-                            on_sort={dispatch.to_callback().reform(Action::SortBy)} on_select={dispatch.to_callback().reform(Action::Select)} />
+                            on_sort={dispatch.to_callback().reform(Action::SortBy)} {on_select} />
                         if let Some(send) = selected {
                             <DetailPanel source_name={payload.source_names.get(send.event.source.file as usize).cloned().unwrap_or_default()}
-                                send={send} on_close={dispatch.to_callback().reform(|()| Action::Select(None))} />
+                                send={send} raw={state.raw_record.clone()} on_close={dispatch.to_callback().reform(|()| Action::Select(None))} />
                         }
                     </div>
                 </>

@@ -1,6 +1,7 @@
 //! One send in full: the class and the evidence that decided it, the fields, and the raw
 //! record as the export had it. Everything is rendered as text.
 
+use std::rc::Rc;
 use std::sync::OnceLock;
 
 use sendas_core::classify::{default_rules, Rule};
@@ -17,6 +18,9 @@ pub struct DetailPanelProps {
     pub send: ClassifiedEvent,
     /// Its input's name.
     pub source_name: String,
+    /// Its raw record, which the worker sends when asked: `None` while it is on its way,
+    /// `Some(None)` when the export had none. (A send that carries its own is shown as is.)
+    pub raw: Option<Option<Rc<str>>>,
     /// Close the panel.
     pub on_close: Callback<()>,
 }
@@ -84,7 +88,13 @@ pub fn detail_panel(props: &DetailPanelProps) -> Html {
                 { row("Source", Some(format!("{}:{}", props.source_name, ev.source.line))) }
             </table>
             <h4>{ "Raw record" }</h4>
-            <pre class="raw" data-testid="raw-record">{ ev.raw.as_deref().map(|raw| visible(&pretty(raw))).unwrap_or_default() }</pre>
+            {
+                match ev.raw.as_deref().map(Some).or_else(|| props.raw.as_ref().map(|raw| raw.as_deref())) {
+                    Some(Some(raw)) => html! { <pre class="raw" data-testid="raw-record">{ visible(&pretty(raw)) }</pre> },
+                    Some(None) => html! { <p class="muted" data-testid="raw-record-none">{ "The export kept no raw form of this record." }</p> },
+                    None => html! { <p class="muted" data-testid="raw-record-loading" aria-busy="true">{ "Reading the raw record…" }</p> },
+                }
+            }
         </aside>
     }
 }
