@@ -8,7 +8,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{File, MessageEvent, Worker};
 use yew::Callback;
 
-use crate::protocol::{decode_payload, FromWorker};
+use crate::protocol::{FromWorker, ResultAssembler};
 
 /// Trunk's loader for the worker bin (it imports `worker.js` and starts `worker_bg.wasm`).
 /// Relative, so the app works under any sub-path.
@@ -69,12 +69,16 @@ impl AnalysisWorker {
         let starting = Some(crate::timing::Measure::start("worker-start"));
         let shared = Rc::new(RefCell::new(Shared { ready: false, pending: None, starting }));
         let (state, sender) = (shared.clone(), worker.clone());
+        let mut assembler = ResultAssembler::default();
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             let data = event.data();
             let decoding = crate::timing::Measure::start("decode");
             let reply = if let Some(buffer) = data.dyn_ref::<ArrayBuffer>() {
-                // The result: one copy into Wasm memory, parsed from bytes.
-                decode_payload(&Uint8Array::new(buffer).to_vec())
+                // A part of the result: one copy into Wasm memory, parsed from bytes.
+                match assembler.part(&Uint8Array::new(buffer).to_vec()) {
+                    Some(reply) => reply,
+                    None => return,
+                }
             } else if let Some(text) = data.as_string() {
                 match serde_json::from_str::<FromWorker>(&text) {
                     Ok(reply) => reply,

@@ -17,7 +17,7 @@ use web_sys::{DedicatedWorkerGlobalScope, File, MessageEvent};
 use sendas_core::report::ExportTimeOrigin;
 use sendas_core::{Analysis, SourceMeta};
 
-use crate::protocol::{encode_payload, FromWorker, Payload, SLICE_BYTES};
+use crate::protocol::{encode_result, FromWorker, Payload, SENDS_PER_PART, SLICE_BYTES};
 use crate::timing::Measure;
 
 /// The built-in sample: the field report's week (see `tests/fixtures/make_fixtures.py`).
@@ -32,8 +32,10 @@ fn post(scope: &DedicatedWorkerGlobalScope, message: FromWorker) {
     // Posting only fails for uncloneable values; strings and transferred buffers always go.
     if let FromWorker::Done(payload) = message {
         let _measure = Measure::start("post");
-        let buffer = Uint8Array::from(&encode_payload(&payload)[..]).buffer();
-        let _ = scope.post_message_with_transfer(&buffer, &Array::of1(&buffer));
+        for part in encode_result(&payload, SENDS_PER_PART) {
+            let buffer = Uint8Array::from(&part[..]).buffer();
+            let _ = scope.post_message_with_transfer(&buffer, &Array::of1(&buffer));
+        }
     } else if let Ok(text) = serde_json::to_string(&message) {
         let _ = scope.post_message(&JsValue::from_str(&text));
     }
