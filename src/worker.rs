@@ -7,6 +7,7 @@
 //! worker wait for every read, about a third of its time).
 
 use std::cell::RefCell;
+use std::collections::VecDeque;
 
 use chrono::{DateTime, Utc};
 use js_sys::{Array, Reflect, Uint8Array};
@@ -113,6 +114,9 @@ fn analyse_sample(scope: &DedicatedWorkerGlobalScope) -> FromWorker {
     }
 }
 
+/// Slices requested before the one being analysed is done: the browser reads them meanwhile.
+const READ_AHEAD: usize = 4;
+
 /// Asks the browser for bytes `start..end` of `file`; the read starts now.
 fn request_slice(file: &File, start: f64, end: f64) -> Result<JsFuture, JsValue> {
     Ok(JsFuture::from(file.slice_with_f64_and_f64(start, end)?.array_buffer()))
@@ -133,28 +137,37 @@ async fn analyse_files(scope: &DedicatedWorkerGlobalScope, files: Vec<File>) -> 
         let meta = SourceMeta { name: name.clone(), exported_at };
         let _measure = Measure::start("read");
         let mut source = analysis.start_source(meta);
-        let mut offset = 0.0;
-        let mut next = (size > 0.0).then(|| request_slice(file, 0.0, SLICE_BYTES.min(size)));
-        while let Some(pending) = next.take() {
-            let read = match pending {
-                Ok(pending) => pending.await,
+        // Slices requested and not yet analysed, oldest first.
+        let mut pending = VecDeque::new();
+        let mut requested = 0.0;
+        let mut request_ahead = |pending: &mut VecDeque<_>| {
+            while pending.len() < READ_AHEAD && requested < size {
+                let end = (requested + SLICE_BYTES).min(size);
+                pending.push_back((request_slice(file, requested, end), end - requested));
+                requested = end;
+            }
+        };
+        request_ahead(&mut pending);
+        while let Some((next, expected)) = pending.pop_front() {
+            let read = match next {
+                Ok(next) => next.await,
                 Err(e) => Err(e),
             };
-            let array = match read {
-                Ok(array) => Uint8Array::new(&array),
-                Err(e) => {
+            let array = match read.map(|buffer| Uint8Array::new(&buffer)) {
+                Ok(array) if f64::from(array.length()) == expected => array,
+                outcome => {
                     source.unreadable();
-                    let message = e
-                        .as_string()
-                        .or_else(|| e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())))
-                        .unwrap_or_else(|| "the browser refused to read it".into());
+                    let message = match outcome {
+                        Err(e) => e
+                            .as_string()
+                            .or_else(|| e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())))
+                            .unwrap_or_else(|| "the browser refused to read it".into()),
+                        Ok(_) => "it changed while it was being read".into(),
+                    };
                     return FromWorker::Failed { message: format!("{name}: could not be read: {message}") };
                 }
             };
-            offset = (offset + array.length() as f64).min(size);
-            if offset < size {
-                next = Some(request_slice(file, offset, (offset + SLICE_BYTES).min(size)));
-            }
+            request_ahead(&mut pending);
             // Each slice is copied once, from the browser's ArrayBuffer into one reused buffer
             // in Wasm memory, and the core borrows it from there.
             let parsing = Measure::start("parse");
@@ -172,7 +185,7 @@ async fn analyse_files(scope: &DedicatedWorkerGlobalScope, files: Vec<File>) -> 
                     rows: done_rows + stats.rows_read,
                 },
             );
-            if pushed.is_err() || array.length() == 0 {
+            if pushed.is_err() {
                 break;
             }
         }
