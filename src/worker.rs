@@ -1,9 +1,9 @@
 //! The analysis worker: reads files slice by slice and runs the core.
 //!
 //! It runs in its own thread, so the page keeps scrolling and the Cancel button keeps
-//! working; cancelling terminates the worker outright. Each slice is requested with
-//! `Blob.arrayBuffer()` before the previous one is analysed: the browser reads files on its own
-//! I/O thread, so reading the next slice overlaps analysing this one (`FileReaderSync` made the
+//! working; cancelling terminates the worker outright. Slices are requested with
+//! `Blob.arrayBuffer()` a few ahead of the one being analysed ([`READ_AHEAD`]): the browser
+//! reads files on its own I/O thread, so reading overlaps analysing (`FileReaderSync` made the
 //! worker wait for every read, about a third of its time).
 
 use std::cell::RefCell;
@@ -53,8 +53,11 @@ pub fn start() {
         match kind.as_deref() {
             Some("sample") => post(&replies, analyse_sample(&replies)),
             Some("raw") => {
-                let index = Reflect::get(&data, &"index".into()).ok().and_then(|i| i.as_f64()).unwrap_or(-1.0);
-                post(&replies, raw_record(index));
+                let index = Reflect::get(&data, &"index".into()).ok().and_then(|i| i.as_f64());
+                // Only this page sends requests; one without a usable index gets no answer.
+                if let Some(index) = index.filter(|i| i.fract() == 0.0 && *i >= 0.0) {
+                    post(&replies, raw_record(index as usize));
+                }
             }
             Some("analyse") => {
                 let files: Array = Reflect::get(&data, &"files".into()).map(JsCast::unchecked_into).unwrap_or_default();
@@ -78,11 +81,9 @@ thread_local! {
     static RAW_RECORDS: RefCell<Vec<Option<String>>> = const { RefCell::new(Vec::new()) };
 }
 
-fn raw_record(index: f64) -> FromWorker {
-    let text = (index >= 0.0)
-        .then(|| RAW_RECORDS.with_borrow(|raws| raws.get(index as usize).cloned().flatten()))
-        .flatten();
-    FromWorker::RawRecord { index: index.max(0.0) as usize, text }
+fn raw_record(index: usize) -> FromWorker {
+    let text = RAW_RECORDS.with_borrow(|raws| raws.get(index).cloned().flatten());
+    FromWorker::RawRecord { index, text }
 }
 
 fn finish(analysis: Analysis) -> FromWorker {
