@@ -67,15 +67,15 @@ pub const SENDS_PER_PART: usize = 4_000;
 
 /// The first part of a result: everything but the sends, and how many sends follow.
 #[derive(Serialize)]
-struct HeadOut<'a> {
+struct ResultHeadRef<'a> {
     summary: &'a Summary,
     source_names: &'a [String],
     sends: usize,
 }
 
-/// [`HeadOut`] as the page reads it.
+/// [`ResultHeadRef`] as the page reads it.
 #[derive(Deserialize)]
-struct HeadIn {
+struct ResultHead {
     summary: Summary,
     source_names: Vec<String>,
     sends: usize,
@@ -86,7 +86,7 @@ struct HeadIn {
 /// the sends, `per_part` at a time. The page decodes each message in its own task, so no task is
 /// long: one 45 MB message took 0.8 s to decode at 1M records, with the page frozen meanwhile.
 pub fn encode_result(payload: &Payload, per_part: usize) -> Vec<Vec<u8>> {
-    let head = HeadOut { summary: &payload.summary, source_names: &payload.source_names, sends: payload.sends.len() };
+    let head = ResultHeadRef { summary: &payload.summary, source_names: &payload.source_names, sends: payload.sends.len() };
     // Serialising plain data into a Vec cannot fail.
     let mut parts = vec![serde_json::to_vec(&head).unwrap_or_default()];
     parts.extend(payload.sends.chunks(per_part.max(1)).map(|sends| serde_json::to_vec(sends).unwrap_or_default()));
@@ -96,7 +96,7 @@ pub fn encode_result(payload: &Payload, per_part: usize) -> Vec<Vec<u8>> {
 /// Puts a result back together on the page, part by part ([`encode_result`]).
 #[derive(Default)]
 pub struct ResultAssembler {
-    head: Option<HeadIn>,
+    head: Option<ResultHead>,
     sends: Vec<ClassifiedEvent>,
 }
 
@@ -117,7 +117,7 @@ impl ResultAssembler {
     fn read(&mut self, bytes: &[u8]) -> Result<Option<Payload>, String> {
         match &self.head {
             None => {
-                let head: HeadIn = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+                let head: ResultHead = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
                 self.sends = Vec::with_capacity(head.sends);
                 self.head = Some(head);
             }
