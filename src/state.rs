@@ -104,7 +104,6 @@ pub struct AppState {
     pub show_rejected: bool,
 }
 
-
 /// Every change to the state.
 #[derive(Clone, Debug)]
 pub enum Action {

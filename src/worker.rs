@@ -104,10 +104,7 @@ fn analyse_sample(scope: &DedicatedWorkerGlobalScope) -> FromWorker {
     let meta = SourceMeta { name: SAMPLE_NAME.into(), exported_at: None };
     let chunks = SAMPLE.chunks(SLICE_BYTES as usize).map(Ok::<_, String>);
     let outcome = analysis.read_source_chunks(meta, chunks, |stats| {
-        post(
-            scope,
-            FromWorker::Progress { file: SAMPLE_NAME.into(), bytes: stats.bytes, total, rows: stats.rows_read },
-        )
+        post(scope, FromWorker::Progress { file: SAMPLE_NAME.into(), bytes: stats.bytes, total, rows: stats.rows_read })
     });
     match outcome {
         Ok(_) => finish(analysis),

@@ -201,14 +201,24 @@ fn a_pipe_is_read_as_a_file_is_mapped() {
     // is read. Both must give the same answer, empty files included.
     // And one export of several map windows (1 MiB each), so rows straddle window edges.
     let generated = std::env::temp_dir().join(format!("sendas-lens-windows-{}.csv", std::process::id()));
-    let made = run(&["generate", "--format", "purview-csv", "--rows", "3000", "--seed", "7", &generated.display().to_string()]);
+    let made = run(&[
+        "generate",
+        "--format",
+        "purview-csv",
+        "--rows",
+        "3000",
+        "--seed",
+        "7",
+        &generated.display().to_string(),
+    ]);
     assert!(made.status.success());
     assert!(std::fs::metadata(&generated).unwrap().len() > 3 << 20);
     let paths = ["purview-article-scenario.csv", "powershell-subset-utf16le-bom.csv", "bad/empty.csv"].map(fixture);
     for path in paths.iter().chain([&generated]) {
         let name = path.display();
         let args = ["summary", "--json", "--exported-at"];
-        let mapped = run(&[&args[..], &[&format!("{}={EXPORTED}", path.display()), &path.display().to_string()]].concat());
+        let mapped =
+            run(&[&args[..], &[&format!("{}={EXPORTED}", path.display()), &path.display().to_string()]].concat());
         let mut piped = Command::new(env!("CARGO_BIN_EXE_sendas-lens"))
             .args(args)
             .arg(format!("/dev/stdin={EXPORTED}"))
@@ -238,7 +248,9 @@ fn a_pipe_is_read_as_a_file_is_mapped() {
         if mapped.status.success() {
             assert_ne!(summary(&mapped), Value::Null, "{name}");
         } else {
-            let said = |out: &Output| String::from_utf8_lossy(&out.stderr).replace("/dev/stdin", "").replace(&path.display().to_string(), "");
+            let said = |out: &Output| {
+                String::from_utf8_lossy(&out.stderr).replace("/dev/stdin", "").replace(&path.display().to_string(), "")
+            };
             assert_eq!(said(&piped), said(&mapped), "{name}");
         }
     }

@@ -19,7 +19,10 @@ mod tests {
 
     #[test]
     fn trims_exactly_as_std_does() {
-        let ends = ["", " ", "\t", "\u{0B}", "\u{0C}", "\r\n", "\u{85}", "\u{A0}", "\u{2003}", "\u{3000}", "\u{7F}", "\0", "é", "\"", "a"];
+        let ends = [
+            "", " ", "\t", "\u{0B}", "\u{0C}", "\r\n", "\u{85}", "\u{A0}", "\u{2003}", "\u{3000}", "\u{7F}", "\0", "é",
+            "\"", "a",
+        ];
         for start in ends {
             for middle in ["", "x", " y z ", "\u{A0}"] {
                 for end in ends {

@@ -850,7 +850,8 @@ mod tests {
 
     #[test]
     fn a_key_has_a_role_exactly_when_it_is_an_alias_ignoring_case() {
-        let by_search = |key: &str| ALIASES.iter().find(|(alias, _)| alias.eq_ignore_ascii_case(key)).map(|(_, role)| *role);
+        let by_search =
+            |key: &str| ALIASES.iter().find(|(alias, _)| alias.eq_ignore_ascii_case(key)).map(|(_, role)| *role);
         let mut keys: Vec<String> = Vec::new();
         for (alias, _) in ALIASES {
             keys.push(alias.to_string());

@@ -35,8 +35,8 @@ use csv_table::{guess_delimiter, CsvRow, CsvTable, FastLayout, RawRow, RowHandle
 use decode::TextDecoder;
 pub use decode::TextEncoding;
 use fields::{
-    build_event, json_error_kind, Built, parse_record, pick, reads_details, role_of_header, DateOrderHint, EventContext,
-    FieldId, KeyRole, MappingNotes, RecordFields,
+    build_event, json_error_kind, parse_record, pick, reads_details, role_of_header, Built, DateOrderHint,
+    EventContext, FieldId, KeyRole, MappingNotes, RecordFields,
 };
 use json_records::{JsonRecords, Piece};
 use skim::{skim, Quotes};
