@@ -18,15 +18,20 @@ fn generated(format: GenFormat, rows: u64, seed: u64) -> Vec<u8> {
     bytes
 }
 
+/// Every fixture, and a 3,000-record generated export of every format (from `seed`).
+fn every_input(seed: u64) -> Vec<(String, Vec<u8>)> {
+    let mut inputs: Vec<(String, Vec<u8>)> = all_fixtures().into_iter().map(|n| (n.clone(), fixture(&n))).collect();
+    for format in FORMATS {
+        inputs.push((format!("{format:?}"), generated(format, 3000, seed)));
+    }
+    inputs
+}
+
 /// The fast lane (skimmed records, CSV rows split in place) and the full parse agree on
 /// everything, on every fixture and on generated exports of every format.
 #[test]
 fn the_fast_lane_and_the_full_parse_agree() {
-    let mut inputs: Vec<(String, Vec<u8>)> = all_fixtures().into_iter().map(|n| (n.clone(), fixture(&n))).collect();
-    for format in FORMATS {
-        inputs.push((format!("{format:?}"), generated(format, 3000, 7)));
-    }
-    for (name, bytes) in &inputs {
+    for (name, bytes) in &every_input(7) {
         let fast = analyse_with(name, bytes, &[usize::MAX], MAX_RECORD_BYTES, true);
         let full = analyse_with(name, bytes, &[usize::MAX], MAX_RECORD_BYTES, false);
         assert_counts_add_up(&fast);
@@ -38,11 +43,7 @@ fn the_fast_lane_and_the_full_parse_agree() {
 /// summary says: no part of it reads the dropped fields.
 #[test]
 fn the_summary_does_not_need_the_details_of_sends() {
-    let mut inputs: Vec<(String, Vec<u8>)> = all_fixtures().into_iter().map(|n| (n.clone(), fixture(&n))).collect();
-    for format in FORMATS {
-        inputs.push((format!("{format:?}"), generated(format, 3000, 11)));
-    }
-    for (name, bytes) in &inputs {
+    for (name, bytes) in &every_input(11) {
         let summary = |details: bool| {
             let mut analysis = sendas_core::Analysis::default();
             analysis.keep_send_details(details);
