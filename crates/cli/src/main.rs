@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 use sendas_core::report::{EventLine, ExportTimeOrigin};
 use sendas_core::time::{parse_timestamp, DateOrder};
-use sendas_core::{Analysis, AnalysisResult, SourceMeta};
+use sendas_core::{Analysis, AnalysisResult, Input, SourceMeta};
 
 /// Who really sent as whom, and how late the audit log is: read Microsoft 365 audit exports.
 ///
@@ -103,8 +103,8 @@ fn run(cli: Cli) -> Result<(), Fatal> {
         Command::Events { files, times, .. } => {
             let result = analyse(&files, &times, true)?;
             for send in &result.sends {
-                let name = result.source_names.get(send.event.source.file as usize).map_or("", String::as_str);
-                serde_json::to_writer(&mut out, &EventLine::new(send, name)).map_err(|e| Fatal(e.to_string()))?;
+                let line = EventLine::new(send, result.source_name(send.event.source));
+                serde_json::to_writer(&mut out, &line).map_err(|e| Fatal(e.to_string()))?;
                 writeln!(out).map_err(write_err)?;
             }
         }
@@ -142,95 +142,140 @@ fn given_export_time(path: &Path, times: &ExportTimes) -> Result<Option<DateTime
     Ok(None)
 }
 
-/// Reads every file through one analysis: mapped when it is a regular file, else in 1 MiB reads.
+/// Reads every file through the core's multi-file analysis: an unusable file is a warning
+/// line on stderr (the report lists it too), and only when no file is usable is the run fatal.
 fn analyse(files: &[PathBuf], times: &ExportTimes, keep_details: bool) -> Result<AnalysisResult, Fatal> {
-    let mut analysis = Analysis::default();
-    analysis.keep_send_details(keep_details);
-    // One buffer for every read: the core borrows each chunk, nothing is copied on the way.
-    let mut buffer = vec![0u8; 1 << 20];
+    let mut inputs = Vec::with_capacity(files.len());
     for path in files {
-        let shown = path.display();
-        let mut file = File::open(path).map_err(|e| Fatal(format!("{shown}: cannot open: {e}")))?;
         let exported_at = match given_export_time(path, times)? {
             Some(t) => Some((t, ExportTimeOrigin::Given)),
-            None => file
-                .metadata()
+            None => std::fs::metadata(path)
                 .and_then(|m| m.modified())
                 .ok()
                 .map(|t| (DateTime::<Utc>::from(t), ExportTimeOrigin::FileModified)),
         };
-        let name = path.file_name().map_or_else(|| shown.to_string(), |n| n.to_string_lossy().into_owned());
-        let mut reader = analysis.start_source(SourceMeta { name, exported_at });
-        let read = match read_mapped(&file, &mut reader) {
-            Ok(true) => Ok(()),
-            Ok(false) => read_buffered(&mut file, &mut buffer, &mut reader),
-            Err(e) => Err(e),
-        };
-        if let Err(e) = read {
-            reader.unreadable();
-            return Err(Fatal(format!("{shown}: cannot read: {e}")));
+        inputs.push(FileInput::new(path, exported_at));
+    }
+    let mut analysis = Analysis::default();
+    analysis.keep_send_details(keep_details);
+    let shown = |i: usize| files[i].display().to_string();
+    match pollster::block_on(analysis.analyse(inputs, |_| {})) {
+        Ok(result) => {
+            for (i, source) in result.summary.sources.iter().enumerate() {
+                if let Some(error) = &source.error {
+                    eprintln!("sendas-lens: warning: {}: {error}", shown(i));
+                }
+            }
+            Ok(result)
         }
-        if let Err(fatal) = reader.finish() {
-            return Err(Fatal(format!("{shown}: {fatal}")));
+        Err(none) => {
+            let reasons: Vec<String> =
+                none.inputs.iter().enumerate().map(|(i, input)| format!("{}: {}", shown(i), input.reason)).collect();
+            Err(Fatal(match reasons.as_slice() {
+                [one] => one.clone(),
+                many => format!("no input is usable: {}", many.join("; ")),
+            }))
         }
     }
-    Ok(analysis.finish())
 }
 
-/// Bytes mapped at a time: resident memory stays bounded by one window however large the file.
-const MAP_WINDOW: u64 = 1 << 20;
+/// One export file: opened when first read, mapped a window at a time when it is a regular file,
+/// else read through one reused buffer.
+struct FileInput<'p> {
+    path: &'p Path,
+    meta: SourceMeta,
+    size: u64,
+    reading: Option<Reading>,
+    /// The current mapped window, or the read buffer.
+    window: Option<memmap2::Mmap>,
+    buffer: Vec<u8>,
+}
 
-/// Feeds a regular file to the core straight from the page cache, a window at a time.
-/// `Ok(false)`: not mappable (a pipe, a device, a file system without mmap), read it instead.
+/// An open file and how far it has been read.
+struct Reading {
+    file: File,
+    /// Mapped window by window, up to `size`; else read.
+    mapped: bool,
+    size: u64,
+    offset: u64,
+}
+
+impl<'p> FileInput<'p> {
+    fn new(path: &'p Path, exported_at: Option<(DateTime<Utc>, ExportTimeOrigin)>) -> Self {
+        let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let size = std::fs::metadata(path).map_or(0, |m| m.len());
+        Self { path, meta: SourceMeta { name, exported_at }, size, reading: None, window: None, buffer: Vec::new() }
+    }
+
+    fn next(&mut self) -> Option<Result<&[u8], String>> {
+        if self.reading.is_none() {
+            let file = match File::open(self.path) {
+                Ok(file) => file,
+                Err(e) => return Some(Err(format!("cannot open: {e}"))),
+            };
+            let (mapped, size) = file.metadata().map_or((false, 0), |m| (m.is_file() && m.len() > 0, m.len()));
+            self.reading = Some(Reading { file, mapped, size, offset: 0 });
+        }
+        let reading = self.reading.as_mut()?;
+        if reading.mapped {
+            match map_window(&reading.file, reading.offset, reading.size) {
+                Ok(Some(window)) => {
+                    reading.offset += window.len() as u64;
+                    return Some(Ok(self.window.insert(window)));
+                }
+                Ok(None) => return None,
+                // Not mappable after all (a file system without mmap): read it instead.
+                Err(_) if reading.offset == 0 => reading.mapped = false,
+                Err(e) => return Some(Err(format!("cannot read: {e}"))),
+            }
+        }
+        self.buffer.resize(READ_BUFFER, 0);
+        loop {
+            match reading.file.read(&mut self.buffer) {
+                Ok(0) => return None,
+                Ok(n) => return Some(Ok(&self.buffer[..n])),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Some(Err(format!("cannot read: {e}"))),
+            }
+        }
+    }
+}
+
+impl Input for FileInput<'_> {
+    fn meta(&self) -> SourceMeta {
+        self.meta.clone()
+    }
+
+    fn size(&self) -> u64 {
+        self.size
+    }
+
+    async fn next_chunk(&mut self) -> Option<Result<&[u8], String>> {
+        self.next()
+    }
+}
+
+/// Bytes read at a time from pipes and devices, and mapped at a time from regular files:
+/// resident memory stays bounded by one window however large the file.
+const READ_BUFFER: usize = 1 << 20;
+
+/// Maps the window of a regular file of `size` bytes that starts at `offset`; `None` past its end.
 ///
 /// Why map: reading copies every byte from the kernel into a buffer, and that copy alone was
 /// 14 % of the whole run on the 100k-record export (`perf record`), about 1.1 GB/s on this
 /// machine: a ceiling below the throughput the CLI aims at.
-fn read_mapped(file: &File, reader: &mut sendas_core::SourceReader<'_>) -> io::Result<bool> {
-    let metadata = file.metadata()?;
-    if !metadata.is_file() || metadata.len() == 0 {
-        return Ok(false);
+fn map_window(file: &File, offset: u64, size: u64) -> io::Result<Option<memmap2::Mmap>> {
+    if offset >= size {
+        return Ok(None);
     }
-    let size = metadata.len();
-    let mut offset = 0;
-    while offset < size {
-        let len = MAP_WINDOW.min(size - offset);
-        let options = {
-            let mut options = memmap2::MmapOptions::new();
-            options.offset(offset).len(len as usize);
-            options
-        };
-        // SAFETY: the map is only read, through the slice it derefs to, while `window` lives.
-        // What memmap2 cannot rule out is another process changing the file meanwhile: the
-        // bytes could change under the parser (which only ever sees them as untrusted input,
-        // so at worst the result is wrong) or, if the file is cut shorter, the read faults
-        // (SIGBUS). The same trade-off ripgrep makes for exports at rest; pipes and devices
-        // are read, never mapped.
-        let window = match unsafe { options.map(file) } {
-            Ok(window) => window,
-            Err(_) if offset == 0 => return Ok(false),
-            Err(e) => return Err(e),
-        };
-        if reader.push(&window).is_err() {
-            break;
-        }
-        offset += len;
-    }
-    Ok(true)
-}
-
-/// Feeds any readable file to the core through one reused buffer.
-fn read_buffered(file: &mut File, buffer: &mut [u8], reader: &mut sendas_core::SourceReader<'_>) -> io::Result<()> {
-    loop {
-        match file.read(buffer) {
-            Ok(0) => return Ok(()),
-            Ok(n) => {
-                if reader.push(&buffer[..n]).is_err() {
-                    return Ok(());
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        }
-    }
+    let len = (READ_BUFFER as u64).min(size - offset);
+    let mut options = memmap2::MmapOptions::new();
+    options.offset(offset).len(len as usize);
+    // SAFETY: the map is only read, through the slice it derefs to, while the window lives.
+    // What memmap2 cannot rule out is another process changing the file meanwhile: the
+    // bytes could change under the parser (which only ever sees them as untrusted input,
+    // so at worst the result is wrong) or, if the file is cut shorter, the read faults
+    // (SIGBUS). The same trade-off ripgrep makes for exports at rest; pipes and devices
+    // are read, never mapped.
+    unsafe { options.map(file) }.map(Some)
 }

@@ -41,4 +41,7 @@ pub mod report;
 mod text;
 pub mod time;
 
-pub use analysis::{Analysis, AnalysisResult, ReadError, SourceMeta, SourceReader, PURVIEW_EXPORT_CAP};
+pub use analysis::{
+    Analysis, AnalysisResult, Input, MemoryInput, NoUsableInput, Progress, ReadError, SourceMeta, SourceReader,
+};
+pub use ingest::PURVIEW_EXPORT_CAP;

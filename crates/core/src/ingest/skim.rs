@@ -19,7 +19,8 @@
 
 use std::borrow::Cow;
 
-use super::fields::{role_of_key, KeyRole, RecordFields};
+use super::fields::vocabulary::{role_of_key, KeyRole};
+use super::fields::RecordFields;
 
 /// How a `"` of the JSON is written in the text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

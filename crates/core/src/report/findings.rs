@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::{connector_mailbox, human_duration, ClassifiedEvent, DelayStats, OwnerChangeRow, SendReport};
+use crate::ingest::{IngestStats, PURVIEW_EXPORT_CAP};
 use crate::model::{SendClass, SendOperation};
 
 /// What the events behind a finding have in common.
@@ -345,6 +346,81 @@ fn delay_findings(input: &FindingInput<'_>, out: &mut Vec<Finding>) {
     if let Some(note) = input.delay_note {
         out.push(Finding { kind: "delay-unknown".into(), text: note.to_owned(), filter: FindingFilter::default() });
     }
+}
+
+/// What the warnings about one input are made of.
+pub(crate) struct InputNotes<'a> {
+    /// Its name.
+    pub name: &'a str,
+    /// How reading it went.
+    pub stats: &'a IngestStats,
+    /// Its records without an id.
+    pub unkeyed: u64,
+}
+
+/// Things the reader should know about the inputs; delays are compared across the first
+/// `tracked` of them.
+pub(crate) fn input_warnings(inputs: &[InputNotes<'_>], tracked: usize) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for input in inputs {
+        let (name, stats) = (input.name, input.stats);
+        if stats.rows_read == PURVIEW_EXPORT_CAP {
+            warnings.push(format!(
+                "{name} holds exactly {PURVIEW_EXPORT_CAP} records, Purview's export limit: the search probably had more results than were exported. Narrow the date range and export again."
+            ));
+        }
+        for column in &stats.duplicate_columns {
+            warnings.push(format!("{name}: the column {column} appears more than once; the first one is used."));
+        }
+        if input.unkeyed > 0 {
+            warnings.push(format!(
+                "{name}: {} records have no Id, so a repeat of one of them cannot be recognised as a duplicate.",
+                input.unkeyed
+            ));
+        }
+        if stats.ambiguous_dates > 0 {
+            warnings.push(format!(
+                "{name}: {} records had only a date like 3/12/2025, which could be 12 March or 3 December; they were read month-first. Records with AuditData.CreationTime are not affected.",
+                stats.ambiguous_dates
+            ));
+        }
+    }
+    if inputs.len() > tracked {
+        warnings.push(format!("Delays between exports are compared across the first {tracked} inputs only."));
+    }
+    warnings
+}
+
+/// Why delays could not be measured, where they could not: `known` delays measured or bounded
+/// in all, over inputs of these `formats` (`inputs` of them); `blind`, the workloads with none.
+pub(crate) fn delay_note(
+    formats: &[&str],
+    inputs: usize,
+    can_bound: bool,
+    known: u64,
+    blind: &[&str],
+) -> Option<String> {
+    if known > 0 {
+        return (!blind.is_empty()).then(|| {
+            format!(
+                "No arrival information for {} events: the inputs give arrival times for other workloads only.",
+                blind.join(", ")
+            )
+        });
+    }
+    let mut note = format!(
+        "The delay between an event and its arrival in the log cannot be measured from these inputs: {} exports record only when each action happened.",
+        if formats.is_empty() { "these".to_owned() } else { formats.join(", ") }
+    );
+    if inputs >= 2 && !can_bound {
+        note.push_str(" Several files were given, but not with different export times (give --exported-at FILE=TIME, or keep the files' modification times).");
+    }
+    note.push_str(
+        " To measure it: in Microsoft Sentinel export OfficeActivity with `| extend IngestionTime = ingestion_time()`; \
+         or keep the Management Activity API's contentCreated with each record; \
+         or export the same search twice, some hours apart, and load both files: records that appear only in the later export arrived in between.",
+    );
+    Some(note)
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ use crate::model::{AuditEvent, OwnerChange, SendClass};
 pub use delays::{bin_of, delay_bins, human_duration, percentile, DelayBin, DelayStats, BIN_COUNT};
 pub use export::{events_csv, neutralise_formula, CSV_COLUMNS};
 pub use findings::{client_name, findings, Finding, FindingFilter, FindingInput};
+pub(crate) use findings::{delay_note, input_warnings, InputNotes};
 pub use timeline::{bucket_for_range, bucket_start, TimeBucket, Timeline, TimelineRow};
 
 /// A count per class, in [`SendClass::ALL`] order; serialises with every class name as a key.
@@ -462,6 +463,18 @@ pub struct Summary {
     pub warnings: Vec<String>,
     /// The first rejected records.
     pub errors: Vec<ErrorRow>,
+    /// Inputs that could not be used (not an export, unreadable, empty), each with its reason;
+    /// the other inputs were analysed.
+    pub unusable_inputs: Vec<UnusableInput>,
+}
+
+/// An input that could not be used, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnusableInput {
+    /// File name.
+    pub file: String,
+    /// Why, in words for the user.
+    pub reason: String,
 }
 
 /// How many rejected records the report lists.

@@ -1,0 +1,275 @@
+//! The pipeline over several inputs: ingest → de-duplicate → classify → report.
+//!
+//! An [`Analysis`] is the [`EventSink`] every [`Ingestor`](crate::ingest::Ingestor) feeds. It
+//! drops records already seen (same `Id`, e.g. overlapping daily exports), classifies sends as
+//! they arrive, and at [`Analysis::finish`] works out the delays, which need every input: a
+//! record missing from an export taken at T1 but present in one taken at T2 reached the log in
+//! (T1, T2].
+//!
+//! The rooms: [`inputs`] (the multi-file policy both faces call), [`reader`] (one input,
+//! push-style), [`records`] (the store of distinct records and its merge), [`delays`] (delay
+//! inference), [`summary`] (the report's assembly), [`source`] (what is known of each input).
+
+mod delays;
+mod inputs;
+mod reader;
+mod records;
+mod source;
+mod summary;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::classify::RuleSet;
+use crate::ingest::{EventSink, FatalError, Format, IngestStats, PlainRecord, RowError, MAX_RECORD_BYTES};
+use crate::model::{ArrivalSource, AuditEvent, SourceRef};
+use crate::report::{ClassifiedEvent, OwnerChangeRow, Summary};
+pub use inputs::{Input, MemoryInput, NoUsableInput, Progress};
+pub use reader::{ReadError, SourceReader};
+use records::{Inserted, NewRecord, RecordKey, Records, Workloads, MAX_TRACKED_SOURCES};
+pub use source::SourceMeta;
+use source::SourceState;
+
+/// Everything an analysis produced. It crosses from the worker to the page as it is, except
+/// the full list of rejected records (the summary lists the first ones).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AnalysisResult {
+    /// The JSON report.
+    pub summary: Summary,
+    /// Every distinct send-type event, classified, in input order.
+    pub sends: Vec<ClassifiedEvent>,
+    /// Every rejected record.
+    #[serde(skip)]
+    pub errors: Vec<RowError>,
+    /// Input names by index, for [`SourceRef::file`].
+    pub source_names: Vec<String>,
+}
+
+impl AnalysisResult {
+    /// The name of the input a record was read from.
+    pub fn source_name(&self, source: SourceRef) -> &str {
+        self.source_names.get(source.file as usize).map_or("", String::as_str)
+    }
+}
+
+/// The running analysis of one or more inputs.
+pub struct Analysis {
+    rules: RuleSet,
+    sources: Vec<SourceState>,
+    records: Records,
+    /// Which input first held each record; empty while every record came from input 0.
+    first_inputs: Vec<u32>,
+    workloads: Workloads,
+    sends: Vec<ClassifiedEvent>,
+    /// The record number of each send, for its delay.
+    send_records: Vec<u32>,
+    owner_changes: Vec<OwnerChangeRow>,
+    /// The record number of each owner change.
+    owner_change_records: Vec<u32>,
+    errors: Vec<RowError>,
+    keep_send_details: bool,
+    record_limit: usize,
+    fast_lane: bool,
+}
+
+impl Default for Analysis {
+    fn default() -> Self {
+        Self::new(RuleSet::default())
+    }
+}
+
+impl Analysis {
+    /// An empty analysis using these rules.
+    pub fn new(rules: RuleSet) -> Self {
+        Self {
+            rules,
+            sources: Vec::new(),
+            records: Records::default(),
+            first_inputs: Vec::new(),
+            workloads: Workloads::default(),
+            sends: Vec::new(),
+            send_records: Vec::new(),
+            owner_changes: Vec::new(),
+            owner_change_records: Vec::new(),
+            errors: Vec::new(),
+            keep_send_details: true,
+            record_limit: MAX_RECORD_BYTES,
+            fast_lane: true,
+        }
+    }
+
+    /// Skips records larger than `bytes` in inputs read from now on (the default is
+    /// [`MAX_RECORD_BYTES`]; tests and fuzzing use small limits).
+    pub fn set_record_limit(&mut self, bytes: usize) {
+        self.record_limit = bytes;
+    }
+
+    /// Turns the ingest fast lane on (the default) or off for inputs read from now on; see
+    /// [`Ingestor::set_fast_lane`](crate::ingest::Ingestor::set_fast_lane).
+    pub fn set_fast_lane(&mut self, on: bool) {
+        self.fast_lane = on;
+    }
+
+    /// Keeps each send whole (the default: the app's event views and `events` show it), or,
+    /// when only the summary is wanted, keeps of each send only what the summary and findings
+    /// read (who, what, when, whose mailbox, through which client or app) and drops the rest
+    /// once it is classified: the raw record, the evidence, the subject, SIDs, IP address, ids.
+    /// Kept sends are most of the memory a large export takes.
+    pub fn keep_send_details(&mut self, keep: bool) {
+        self.keep_send_details = keep;
+    }
+
+    /// Registers an input; returns the index its [`Ingestor`](crate::ingest::Ingestor) must be
+    /// created with.
+    pub fn add_source(&mut self, meta: SourceMeta) -> u32 {
+        self.sources.push(SourceState::new(meta));
+        (self.sources.len() - 1) as u32
+    }
+
+    /// Records how reading input `file` ended: its format, its counts, and the error that made
+    /// it unusable, if one did.
+    pub fn finish_source(&mut self, file: u32, format: Option<Format>, stats: IngestStats, error: Option<FatalError>) {
+        let Some(source) = self.sources.get_mut(file as usize) else {
+            return;
+        };
+        source.format = format;
+        // An input the content showed to be no export has nothing to count, and how many of its
+        // bytes were read before that showed depends only on how they were cut. An unreadable
+        // one keeps its counts: records read before the failure are in the report.
+        source.stats = match error {
+            Some(FatalError::Unreadable { .. }) | None => stats,
+            Some(_) => IngestStats::default(),
+        };
+        source.error = error;
+    }
+
+    /// Adds `later`, an analysis of inputs read after this one's, as if its inputs had been read
+    /// into this one in order: a record both hold counts once, as this one's, and the report is
+    /// the one a single pass over every input gives. `later`'s settings (rules, limits) are not
+    /// used: both must have been made with the same ones.
+    pub fn merge(&mut self, later: Analysis) {
+        let offset = self.sources.len() as u32;
+        // Which input first held each of `later`'s records, in this analysis's numbering.
+        let later_first = |record: usize| later.first_inputs.get(record).copied().unwrap_or(0) + offset;
+        let first_inputs: Vec<u32> = (0..later.records.len()).map(later_first).collect();
+        let (names, workloads) = (&later.workloads.names, &mut self.workloads);
+        let outcomes = self.records.merge(
+            later.records,
+            |presence| presence.checked_shl(offset).unwrap_or(0),
+            |workload| workloads.id(&names[workload as usize]),
+        );
+        for (outcome, first) in outcomes.iter().zip(first_inputs) {
+            if let Inserted::New(_) = outcome {
+                self.note_first_input(first);
+            }
+        }
+        let kept = |record: u32| match outcomes[record as usize] {
+            Inserted::New(n) => Some(n),
+            Inserted::Duplicate(_) => None,
+        };
+        for (mut send, record) in later.sends.into_iter().zip(later.send_records) {
+            if let Some(record) = kept(record) {
+                send.event.source.file += offset;
+                self.sends.push(send);
+                self.send_records.push(record);
+            }
+        }
+        for (change, record) in later.owner_changes.into_iter().zip(later.owner_change_records) {
+            if let Some(record) = kept(record) {
+                self.owner_changes.push(change);
+                self.owner_change_records.push(record);
+            }
+        }
+        self.errors.extend(later.errors.into_iter().map(|mut e| {
+            e.source.file += offset;
+            e
+        }));
+        self.sources.extend(later.sources);
+    }
+
+    /// Notes which input held a new record first (tracked from the first record of input 1 on).
+    fn note_first_input(&mut self, input: u32) {
+        if self.first_inputs.is_empty() && input != 0 {
+            self.first_inputs = vec![0; self.records.len() - 1];
+        }
+        if !self.first_inputs.is_empty() {
+            self.first_inputs.push(input);
+        }
+    }
+
+    /// Which input first held a record.
+    fn first_input(&self, record: usize) -> u32 {
+        self.first_inputs.get(record).copied().unwrap_or(0)
+    }
+
+    /// Stores one record of input `file` unless it is a duplicate: then only where else it was
+    /// seen, and any arrival time it adds, are kept. The new record's number, or `None` for a
+    /// duplicate.
+    fn add_record(
+        &mut self,
+        id: Option<&str>,
+        time: DateTime<Utc>,
+        workload: &str,
+        arrived: Option<(DateTime<Utc>, ArrivalSource)>,
+        file: u32,
+    ) -> Option<u32> {
+        let time = time.timestamp();
+        if let Some(source) = self.sources.get_mut(file as usize) {
+            source.saw(time);
+        }
+        let presence = if (file as usize) < MAX_TRACKED_SOURCES { 1u64 << file } else { 0 };
+        let arrived = arrived.map(|(t, s)| (t.timestamp(), s));
+        let record = NewRecord { key: id.map(RecordKey::new), time, workload: 0, arrived, presence };
+        let workloads = &mut self.workloads;
+        match self.records.insert(record, |_| workloads.id(workload)) {
+            Inserted::New(record) => {
+                self.note_first_input(file);
+                Some(record)
+            }
+            Inserted::Duplicate(_) => None,
+        }
+    }
+}
+
+impl EventSink for Analysis {
+    fn event(&mut self, event: AuditEvent) {
+        let arrived = event.arrived.zip(event.arrival_source);
+        let Some(record) =
+            self.add_record(event.id.as_deref(), event.time, &event.workload, arrived, event.source.file)
+        else {
+            return;
+        };
+        if let Some(change) = &event.owner_change {
+            self.owner_changes.push(OwnerChangeRow {
+                time: event.time,
+                changed_by: event.actor.clone(),
+                change: change.clone(),
+            });
+            self.owner_change_records.push(record);
+        }
+        if event.send_operation().is_some() {
+            let classification = self.rules.classify(&event);
+            let mut classified = ClassifiedEvent { event, classification, delay: None };
+            if !self.keep_send_details {
+                classified.drop_details();
+            }
+            self.sends.push(classified);
+            self.send_records.push(record);
+        }
+    }
+
+    fn plain(&mut self, record: PlainRecord<'_>) {
+        self.add_record(record.id, record.time, record.workload, record.arrived, record.source.file);
+    }
+
+    fn rejected(&mut self, error: RowError) {
+        self.errors.push(error);
+    }
+}
+
+impl Analysis {
+    /// Finishes: computes delays, findings and the summary.
+    pub fn finish(self) -> AnalysisResult {
+        summary::assemble(self)
+    }
+}

@@ -1,0 +1,146 @@
+//! The report's assembly: from a finished analysis to the [`Summary`] both faces print.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use super::delays::DelayInference;
+use super::records::MAX_TRACKED_SOURCES;
+use super::source::SourceState;
+use super::{Analysis, AnalysisResult};
+use crate::report::{
+    delay_bins, delay_note, findings, input_warnings, ErrorRow, FindingInput, InputNotes, SendReport, SourceSummary,
+    Summary, TimeRange, UnusableInput, MAX_LISTED_ERRORS,
+};
+
+/// Per-input counts that follow from the store: new events and records without an id.
+#[derive(Clone, Copy, Default)]
+struct InputCounts {
+    events: u64,
+    unkeyed: u64,
+}
+
+/// Computes delays, findings and the summary.
+pub(super) fn assemble(mut analysis: Analysis) -> AnalysisResult {
+    let records = &analysis.records;
+    let inference = DelayInference::new(&analysis.sources);
+    let delays = inference.per_workload(records, &analysis.workloads.names);
+    for (send, &record) in analysis.sends.iter_mut().zip(&analysis.send_records) {
+        send.delay = inference.delay(records, record as usize);
+    }
+    let known: u64 = delays.values().map(|d| d.measured + d.bounded).sum();
+    let blind: Vec<&str> =
+        delays.iter().filter(|(_, d)| d.measured + d.bounded == 0).map(|(w, _)| w.as_str()).collect();
+    let formats: Vec<&str> = analysis.sources.iter().filter_map(|s| s.format).map(|f| f.name()).collect();
+    let delay_note = (records.len() > 0)
+        .then(|| delay_note(&formats, analysis.sources.len(), inference.can_bound, known, &blind))
+        .flatten();
+
+    let mut report = SendReport::default();
+    for send in &analysis.sends {
+        report.add(send);
+    }
+    analysis.owner_changes.sort_by_key(|c| c.time);
+    let summary_findings = findings(&FindingInput {
+        sends: &analysis.sends,
+        report: &report,
+        delays: &delays,
+        delay_note: delay_note.as_deref(),
+        owner_changes: &analysis.owner_changes,
+    });
+
+    let mut counts = vec![InputCounts::default(); analysis.sources.len()];
+    let mut per_workload = vec![0u64; analysis.workloads.names.len()];
+    for record in 0..records.len() {
+        per_workload[records.workloads[record] as usize] += 1;
+        if let Some(c) = counts.get_mut(analysis.first_input(record) as usize) {
+            c.events += 1;
+            c.unkeyed += u64::from(!records.is_keyed(record));
+        }
+    }
+    let by_workload: BTreeMap<String, u64> =
+        analysis.workloads.names.iter().cloned().zip(per_workload).filter(|(_, n)| *n > 0).collect();
+    let time_range = range(records.times.iter().copied().min(), records.times.iter().copied().max());
+
+    let mut formats: Vec<String> = Vec::new();
+    for format in analysis.sources.iter().filter_map(|s| s.format) {
+        if !formats.iter().any(|f| f == format.name()) {
+            formats.push(format.name().to_owned());
+        }
+    }
+    let notes: Vec<InputNotes<'_>> = analysis
+        .sources
+        .iter()
+        .zip(&counts)
+        .map(|(s, c)| InputNotes { name: &s.meta.name, stats: &s.stats, unkeyed: c.unkeyed })
+        .collect();
+    let warnings = input_warnings(&notes, MAX_TRACKED_SOURCES);
+    let sources: Vec<SourceSummary> =
+        analysis.sources.iter().zip(&counts).map(|(s, c)| source_summary(s, *c)).collect();
+    let unusable_inputs = analysis
+        .sources
+        .iter()
+        .filter_map(|s| Some(UnusableInput { file: s.meta.name.clone(), reason: s.error.as_ref()?.to_string() }))
+        .collect();
+    let names: Vec<String> = analysis.sources.iter().map(|s| s.meta.name.clone()).collect();
+    let errors = analysis
+        .errors
+        .iter()
+        .take(MAX_LISTED_ERRORS)
+        .map(|e| ErrorRow {
+            file: names.get(e.source.file as usize).cloned().unwrap_or_default(),
+            line: e.source.line,
+            message: e.kind.to_string(),
+        })
+        .collect();
+    let total = |count: fn(&SourceSummary) -> u64| sources.iter().map(count).sum::<u64>();
+
+    let summary = Summary {
+        rows_read: total(|s| s.rows_read),
+        events: total(|s| s.events),
+        rejected: total(|s| s.rejected),
+        duplicates: total(|s| s.duplicates),
+        formats,
+        send_events: analysis.sends.len() as u64,
+        by_class: report.by_class,
+        by_operation: report.by_operation.clone(),
+        by_workload,
+        time_range,
+        attribution: report.actors(),
+        matrix: report.matrix(),
+        connectors: report.connectors(),
+        timeline: report.timeline(),
+        delay_bins: delay_bins(),
+        delays,
+        delay_note,
+        owner_changes: analysis.owner_changes,
+        findings: summary_findings,
+        warnings,
+        errors,
+        sources,
+        unusable_inputs,
+    };
+    AnalysisResult { summary, sends: analysis.sends, errors: analysis.errors, source_names: names }
+}
+
+fn range(first: Option<i64>, last: Option<i64>) -> Option<TimeRange> {
+    let at = |t: Option<i64>| DateTime::<Utc>::from_timestamp(t?, 0);
+    Some(TimeRange { first: at(first)?, last: at(last)? })
+}
+
+fn source_summary(s: &SourceState, counts: InputCounts) -> SourceSummary {
+    SourceSummary {
+        name: s.meta.name.clone(),
+        format: s.format.map(|f| f.name().to_owned()),
+        bytes: s.stats.bytes,
+        rows_read: s.stats.rows_read,
+        events: counts.events,
+        rejected: s.stats.rejected,
+        // Every accepted record is either new or a repeat of one seen before.
+        duplicates: s.stats.accepted.saturating_sub(counts.events),
+        exported_at: s.meta.exported_at.map(|e| e.0),
+        exported_at_origin: s.meta.exported_at.map(|e| e.1),
+        time_range: range(s.first, s.last),
+        error: s.error.as_ref().map(|e| e.to_string()),
+    }
+}

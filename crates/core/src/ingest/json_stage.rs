@@ -1,0 +1,103 @@
+//! The JSON stage: records split out of arrays, NDJSON lines or Graph envelopes by
+//! [`JsonRecords`], the first deciding the format, each mapped through the field vocabulary.
+//! Records that only feed counts take the fast lane (the skim); the rest, and every error, the
+//! full parse.
+
+use super::error::{FatalError, JsonPart, RowErrorKind};
+use super::fields::{clip, json_error_kind, parse_record};
+use super::format::detect_json;
+use super::json_records::{JsonRecords, Piece};
+use super::rows::{fast_lane_takes, RowState};
+use super::sink::EventSink;
+use super::skim::{skim, Quotes};
+
+/// A JSON input being read.
+pub(crate) struct JsonStage {
+    records: JsonRecords,
+    /// Stray text is reported once per line.
+    last_stray_line: u64,
+}
+
+impl JsonStage {
+    pub(crate) fn new(limit: usize) -> Self {
+        Self { records: JsonRecords::new(limit), last_stray_line: 0 }
+    }
+
+    pub(crate) fn feed(&mut self, text: &[u8], rows: &mut RowState, sink: &mut dyn EventSink) {
+        let Self { records, last_stray_line } = self;
+        records.feed(text, &mut |piece| read_piece(rows, sink, last_stray_line, piece));
+    }
+
+    pub(crate) fn finish(&mut self, rows: &mut RowState, sink: &mut dyn EventSink) {
+        let Self { records, last_stray_line } = self;
+        records.finish(&mut |piece| read_piece(rows, sink, last_stray_line, piece));
+        if records.layout().is_none() && rows.stats.rows_read == 0 && rows.fatal.is_none() {
+            rows.fatal = Some(FatalError::NotAnAuditExport { seen: "JSON with no records".into() });
+        }
+    }
+}
+
+fn read_piece(rows: &mut RowState, sink: &mut dyn EventSink, last_stray_line: &mut u64, piece: Piece<'_>) {
+    if rows.fatal.is_some() {
+        return;
+    }
+    match piece {
+        Piece::Record { line, text, layout } => {
+            let first = rows.format.is_none();
+            if first {
+                rows.format = Some(detect_json(layout, text));
+            }
+            let Ok(text) = std::str::from_utf8(text) else {
+                rows.stats.rows_read += 1;
+                return rows.reject(sink, line, RowErrorKind::InvalidUtf8);
+            };
+            // The first record decides whether this is an audit export at all: full parse.
+            if !first && rows.fast_lane && fast_record(rows, sink, line, text) {
+                return;
+            }
+            match parse_record(text) {
+                // Not a record of an export that was misread: the input is not an export.
+                Ok(fields) if first && !fields.looks_like_audit() => {
+                    rows.fatal = Some(FatalError::NotAnAuditExport { seen: clip(text) });
+                }
+                Ok(fields) => {
+                    rows.stats.rows_read += 1;
+                    rows.accept_fields(sink, &fields, line, &|| text.to_owned());
+                }
+                Err(error) => {
+                    rows.stats.rows_read += 1;
+                    rows.reject(sink, line, json_error_kind(&error, text, JsonPart::Record));
+                }
+            }
+        }
+        Piece::Oversized { line } => {
+            rows.stats.rows_read += 1;
+            let limit = rows.limit;
+            rows.reject(sink, line, RowErrorKind::RecordTooLarge { limit });
+        }
+        Piece::Truncated { line, .. } => {
+            rows.stats.rows_read += 1;
+            rows.reject(sink, line, RowErrorKind::TruncatedJson);
+        }
+        Piece::Stray { line, .. } => {
+            if *last_stray_line != line {
+                *last_stray_line = line;
+                rows.stats.rows_read += 1;
+                rows.reject(sink, line, RowErrorKind::StrayText);
+            }
+        }
+    }
+}
+
+/// The fast lane for a JSON record: skimmed, unless it is a send or an owner change.
+fn fast_record(rows: &mut RowState, sink: &mut dyn EventSink, line: u64, text: &str) -> bool {
+    let Some(record) = skim(text, Quotes::Plain, true) else {
+        return false;
+    };
+    if !fast_lane_takes(&record) {
+        return false;
+    }
+    rows.stats.rows_read += 1;
+    rows.accept_fields(sink, &record, line, &String::new);
+    true
+}
