@@ -6,12 +6,14 @@
 //! (they deserialize from JSON). Every decision carries its [`Evidence`]: the
 //! rule and the field values that made its condition true.
 
+mod clients;
 mod first_party;
 mod rules;
 
 use serde::{Deserialize, Serialize};
 
 use crate::model::{AuditEvent, SendClass};
+pub use clients::{client_name, mail_client_markers, ClientMarker, CLIENT_MARKERS};
 pub use first_party::{FirstPartyApp, FIRST_PARTY_MAIL_CLIENTS};
 pub use rules::default_rules;
 

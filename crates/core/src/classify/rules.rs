@@ -4,7 +4,7 @@
 //! the connector rule must run before anything that trusts `UserId`; system and application
 //! identities come before the owner and delegate rules that assume a person.
 
-use super::{first_party, Condition, Field, Rule};
+use super::{clients, first_party, Condition, Field, Rule};
 use crate::model::SendClass;
 
 fn strings(values: &[&str]) -> Vec<String> {
@@ -18,16 +18,6 @@ fn contains(field: Field, values: &[&str]) -> Condition {
 fn equals(field: Field, values: &[&str]) -> Condition {
     Condition::Equals { field, any_of: strings(values) }
 }
-
-/// `ClientInfoString` markers of a person's mail client (Exchange store's client-type prefixes).
-pub(crate) const MAIL_CLIENT_MARKERS: &[&str] = &[
-    "Client=OWA",
-    "Client=MSExchangeRPC",
-    "Client=OutlookService",
-    "Client=ActiveSync",
-    "Client=WebServices",
-    "Outlook",
-];
 
 /// The rules SendAs Lens ships with.
 pub fn default_rules() -> Vec<Rule> {
@@ -70,7 +60,10 @@ pub fn default_rules() -> Vec<Rule> {
                 Condition::PresentAndNotIn { field: Field::AppId, values: first_party::ids() },
                 Condition::All(vec![
                     contains(Field::ClientInfo, &["Client=RESTSystem"]),
-                    Condition::Not(Box::new(contains(Field::ClientInfo, MAIL_CLIENT_MARKERS))),
+                    Condition::Not(Box::new(Condition::Contains {
+                        field: Field::ClientInfo,
+                        any_of: clients::mail_client_markers(),
+                    })),
                 ]),
             ]),
         },
@@ -95,7 +88,7 @@ pub fn default_rules() -> Vec<Rule> {
             condition: Condition::All(vec![
                 Condition::ActorIsNotMailbox,
                 Condition::Any(vec![
-                    contains(Field::ClientInfo, MAIL_CLIENT_MARKERS),
+                    Condition::Contains { field: Field::ClientInfo, any_of: clients::mail_client_markers() },
                     equals(Field::LogonType, &["Delegated"]),
                 ]),
             ]),

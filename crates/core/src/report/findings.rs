@@ -7,7 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::{connector_mailbox, human_duration, ClassifiedEvent, DelayStats, OwnerChangeRow, SendReport};
+use super::{human_duration, ClassifiedEvent, DelayStats, OwnerChangeRow, SendReport};
+use crate::classify::client_name;
 use crate::ingest::{IngestStats, PURVIEW_EXPORT_CAP};
 use crate::model::{SendClass, SendOperation};
 
@@ -34,32 +35,6 @@ pub struct Finding {
     pub text: String,
     /// The view that proves it.
     pub filter: FindingFilter,
-}
-
-/// A short client name from a `ClientInfoString`, for sentences and legends.
-pub fn client_name(client_info: &str) -> Option<&'static str> {
-    let lower = client_info.to_ascii_lowercase();
-    let name = if lower.contains("connectorworkprovider") {
-        "an Office 365 connector"
-    } else if lower.contains("client=owa") {
-        "OWA"
-    } else if lower.contains("client=msexchangerpc") {
-        "Outlook"
-    } else if lower.contains("client=outlookservice")
-        || lower.contains("outlook-ios")
-        || lower.contains("outlook-android")
-    {
-        "Outlook mobile"
-    } else if lower.contains("client=activesync") {
-        "ActiveSync"
-    } else if lower.contains("client=webservices") {
-        "EWS"
-    } else if lower.contains("client=rest") {
-        "REST"
-    } else {
-        return None;
-    };
-    Some(name)
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -156,9 +131,8 @@ fn connector_findings(input: &FindingInput<'_>, out: &mut Vec<Finding>) {
             if !group_matches(&change.change.group, mailbox) {
                 continue;
             }
-            let cards: Vec<&ClassifiedEvent> = by_class(input.sends, SendClass::Connector)
-                .filter(|e| connector_mailbox(&e.event) == mailbox)
-                .collect();
+            let cards: Vec<&ClassifiedEvent> =
+                by_class(input.sends, SendClass::Connector).filter(|e| e.mailbox_label() == mailbox).collect();
             let before: BTreeSet<String> =
                 cards.iter().filter(|e| e.event.time < change.time).map(|e| e.actor_label().to_owned()).collect();
             let after: Vec<&&ClassifiedEvent> = cards.iter().filter(|e| e.event.time >= change.time).collect();
@@ -440,13 +414,5 @@ mod tests {
         assert!(group_matches("MVPtweets", "mvptweets@contoso.com"));
         assert!(group_matches("MVP tweets", "mvptweets@contoso.com"));
         assert!(!group_matches("Sales", "mvptweets@contoso.com"));
-    }
-
-    #[test]
-    fn client_names_come_from_client_info() {
-        assert_eq!(client_name("Client=OWA;Action=ViaProxy"), Some("OWA"));
-        assert_eq!(client_name("Client=MSExchangeRPC"), Some("Outlook"));
-        assert_eq!(client_name("Client=OutlookService;Outlook-iOS/2.0"), Some("Outlook mobile"));
-        assert_eq!(client_name("Client=Unheard"), None);
     }
 }

@@ -20,8 +20,8 @@ use crate::classify::Classification;
 use crate::model::{AuditEvent, OwnerChange, SendClass};
 pub use delays::{bin_of, delay_bins, human_duration, percentile, DelayBin, DelayStats, BIN_COUNT};
 pub use export::{events_csv, neutralise_formula, CSV_COLUMNS};
-pub use findings::{client_name, findings, Finding, FindingFilter, FindingInput};
 pub(crate) use findings::{delay_note, input_warnings, InputNotes};
+pub use findings::{findings, Finding, FindingFilter, FindingInput};
 pub use timeline::{bucket_for_range, bucket_start, TimeBucket, Timeline, TimelineRow};
 
 /// A count per class, in [`SendClass::ALL`] order; serialises with every class name as a key.
@@ -119,9 +119,22 @@ impl ClassifiedEvent {
         self.event.actor.as_deref().filter(|a| !a.is_empty()).unwrap_or(UNKNOWN_LABEL)
     }
 
-    /// The mailbox as charts label it.
+    /// The mailbox the send is attributed to: for a connector card, the Group mailbox the card
+    /// was written into (the mailbox the record was logged against); for any other send, the
+    /// mailbox it acted on ([`AuditEvent::target_mailbox`]). Every view (charts, connectors,
+    /// filters, findings, exports) uses this one definition, so a link from one to another
+    /// always finds the same sends.
+    pub fn mailbox(&self) -> Option<&str> {
+        let event = &self.event;
+        match self.classification.class {
+            SendClass::Connector => event.mailbox_owner.as_deref().filter(|m| !m.is_empty()).or(event.target_mailbox()),
+            _ => event.target_mailbox(),
+        }
+    }
+
+    /// [`ClassifiedEvent::mailbox`] as charts label it.
     pub fn mailbox_label(&self) -> &str {
-        self.event.target_mailbox().unwrap_or(UNKNOWN_LABEL)
+        self.mailbox().unwrap_or(UNKNOWN_LABEL)
     }
 
     /// Drops what only the event views show, keeping what the summary and findings read:
@@ -215,7 +228,7 @@ impl SendReport {
         self.matrix.entry((e.actor_label().to_owned(), e.mailbox_label().to_owned())).or_default().add(class, 1);
         let t = e.event.time;
         if class == SendClass::Connector {
-            let key = (e.actor_label().to_owned(), connector_mailbox(&e.event).to_owned());
+            let key = (e.actor_label().to_owned(), e.mailbox_label().to_owned());
             let acc = self.connectors.entry(key).or_insert(ConnectorAcc { events: 0, first: t, last: t });
             acc.events += 1;
             acc.first = acc.first.min(t);
@@ -340,11 +353,6 @@ impl SendReport {
     pub fn range(&self) -> Option<TimeRange> {
         Some(TimeRange { first: self.first?, last: self.last? })
     }
-}
-
-/// The Group mailbox a connector card went into: the mailbox the record was logged against.
-pub fn connector_mailbox(event: &AuditEvent) -> &str {
-    event.mailbox_owner.as_deref().or(event.target_mailbox()).filter(|m| !m.is_empty()).unwrap_or(UNKNOWN_LABEL)
 }
 
 /// A span of time.
@@ -519,18 +527,13 @@ impl EventLine {
             Some(Delay::Bounded { min_seconds, max_seconds }) => (None, Some([min_seconds, max_seconds])),
             None => (None, None),
         };
-        let mailbox = if e.classification.class == SendClass::Connector {
-            Some(connector_mailbox(&e.event).to_owned())
-        } else {
-            e.event.target_mailbox().map(str::to_owned)
-        };
         Self {
             id: e.event.id.clone(),
             time: crate::time::format_rfc3339(e.event.time),
             operation: e.event.operation.clone(),
             class: e.classification.class.name().to_owned(),
             actor: e.event.actor.clone(),
-            mailbox,
+            mailbox: e.mailbox().map(str::to_owned),
             client: e.event.client_info.clone(),
             app_id: e.event.app_id.clone().or_else(|| e.event.client_app_id.clone()),
             subject: e.event.subject.clone(),
@@ -539,5 +542,36 @@ impl EventLine {
             delay_bounds_seconds,
             source: format!("{file_name}:{}", e.event.source.line),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Analysis, SourceMeta};
+
+    #[test]
+    fn a_connector_card_is_the_group_mailboxs_in_every_view() {
+        // The card's record names another address in SendAsUserSmtp than the Group mailbox it
+        // was logged against: the connectors table, the matrix, the filter key and the export
+        // must all say the Group mailbox, or a link from one view to another finds nothing.
+        let card = r#"{"Id":"c1","CreationTime":"2026-11-20T09:00:00","Operation":"SendAs","Workload":"Exchange",
+            "UserId":"tony@contoso.com","ClientInfoString":"Client=REST;ConnectorWorkProvider",
+            "MailboxOwnerUPN":"mvptweets@contoso.com","SendAsUserSmtp":"MVPtweets-alias@contoso.com"}"#;
+        let mut analysis = Analysis::default();
+        analysis.read_source(SourceMeta { name: "card.jsonl".into(), exported_at: None }, card.as_bytes()).unwrap();
+        let result = analysis.finish();
+        let send = &result.sends[0];
+        assert_eq!(send.classification.class, crate::model::SendClass::Connector);
+        assert_eq!(send.mailbox_label(), "mvptweets@contoso.com");
+        let summary = &result.summary;
+        assert_eq!(summary.connectors[0].mailbox, "mvptweets@contoso.com");
+        assert_eq!(summary.matrix[0].mailbox, "mvptweets@contoso.com");
+        let line = super::EventLine::new(send, result.source_name(send.event.source));
+        assert_eq!(line.mailbox.as_deref(), Some("mvptweets@contoso.com"));
+        // A delegate's send is judged on the mailbox it acted on.
+        let delegate = card.replace("c1", "d1").replace("Client=REST;ConnectorWorkProvider", "Client=OWA");
+        let mut analysis = Analysis::default();
+        analysis.read_source(SourceMeta { name: "d.jsonl".into(), exported_at: None }, delegate.as_bytes()).unwrap();
+        assert_eq!(analysis.finish().sends[0].mailbox_label(), "MVPtweets-alias@contoso.com");
     }
 }
