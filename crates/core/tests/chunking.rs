@@ -205,3 +205,49 @@ proptest! {
         assert_same(&whole, &chunked, "audit-shaped noise");
     }
 }
+
+/// Reads `inputs` (name, bytes, export time) into one analysis, in order.
+fn read_all(inputs: &[(String, Vec<u8>, i64)]) -> sendas_core::Analysis {
+    let mut analysis = sendas_core::Analysis::default();
+    for (name, bytes, exported) in inputs {
+        let at = chrono::DateTime::from_timestamp(*exported, 0).unwrap();
+        let exported_at = Some((at, sendas_core::report::ExportTimeOrigin::Given));
+        let _ = analysis.read_source(sendas_core::SourceMeta { name: name.clone(), exported_at }, bytes);
+    }
+    analysis
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Inputs read in two analyses, the second merged into the first, give exactly the report
+    /// one analysis of them all gives: duplicates across the two, bounded delays, workloads,
+    /// row errors and their files, unusable inputs.
+    #[test]
+    fn merged_analyses_equal_one_pass(
+        picks in proptest::collection::vec(0usize..64, 1..7),
+        split in 0usize..7,
+        times in proptest::collection::vec(0i64..4, 7),
+    ) {
+        let mut pool: Vec<(String, Vec<u8>)> = all_fixtures().into_iter().map(|n| (n.clone(), fixture(&n))).collect();
+        // Overlapping daily exports and a generated export, so duplicates and bounds are common.
+        pool.insert(0, ("daily-export-2026-11-20.csv".into(), fixture("daily-export-2026-11-20.csv")));
+        pool.insert(1, ("daily-export-2026-11-21.csv".into(), fixture("daily-export-2026-11-21.csv")));
+        pool.insert(2, ("generated.jsonl".into(), generated(GenFormat::Ndjson, 400, 3)));
+        let inputs: Vec<(String, Vec<u8>, i64)> = picks
+            .iter()
+            .zip(&times)
+            .map(|(&p, &t)| {
+                let (name, bytes) = pool[p % pool.len()].clone();
+                (name, bytes, 1_795_000_000 + t * 43_200)
+            })
+            .collect();
+        let split = split.min(inputs.len());
+        let whole = read_all(&inputs).finish();
+        let mut first = read_all(&inputs[..split]);
+        first.merge(read_all(&inputs[split..]));
+        let merged = first.finish();
+        assert_counts_add_up(&merged);
+        assert_same(&merged, &whole, &format!("{:?} split at {split}", inputs.iter().map(|i| &i.0).collect::<Vec<_>>()));
+    }
+}

@@ -57,8 +57,8 @@ pub struct Analysis {
     rules: RuleSet,
     sources: Vec<SourceState>,
     records: Records,
-    /// Which input first held each record; empty while every record came from input 0.
-    first_inputs: Vec<u32>,
+    /// Which input first held each record; `None` while every record came from input 0.
+    first_inputs: Option<Vec<u32>>,
     workloads: Workloads,
     sends: Vec<ClassifiedEvent>,
     /// The record number of each send, for its delay.
@@ -85,7 +85,7 @@ impl Analysis {
             rules,
             sources: Vec::new(),
             records: Records::default(),
-            first_inputs: Vec::new(),
+            first_inputs: None,
             workloads: Workloads::default(),
             sends: Vec::new(),
             send_records: Vec::new(),
@@ -150,8 +150,8 @@ impl Analysis {
     pub fn merge(&mut self, later: Analysis) {
         let offset = self.sources.len() as u32;
         // Which input first held each of `later`'s records, in this analysis's numbering.
-        let later_first = |record: usize| later.first_inputs.get(record).copied().unwrap_or(0) + offset;
-        let first_inputs: Vec<u32> = (0..later.records.len()).map(later_first).collect();
+        let first_inputs: Vec<u32> =
+            (0..later.records.len()).map(|record| later.first_input(record) + offset).collect();
         let (names, workloads) = (&later.workloads.names, &mut self.workloads);
         let outcomes = self.records.merge(
             later.records,
@@ -159,8 +159,8 @@ impl Analysis {
             |workload| workloads.id(&names[workload as usize]),
         );
         for (outcome, first) in outcomes.iter().zip(first_inputs) {
-            if let Inserted::New(_) = outcome {
-                self.note_first_input(first);
+            if let Inserted::New(record) = outcome {
+                self.note_first_input(*record, first);
             }
         }
         let kept = |record: u32| match outcomes[record as usize] {
@@ -187,19 +187,23 @@ impl Analysis {
         self.sources.extend(later.sources);
     }
 
-    /// Notes which input held a new record first (tracked from the first record of input 1 on).
-    fn note_first_input(&mut self, input: u32) {
-        if self.first_inputs.is_empty() && input != 0 {
-            self.first_inputs = vec![0; self.records.len() - 1];
-        }
-        if !self.first_inputs.is_empty() {
-            self.first_inputs.push(input);
+    /// Notes which input held new record number `record` first (tracked from the first record
+    /// of a later input on: a single export costs nothing).
+    fn note_first_input(&mut self, record: u32, input: u32) {
+        match &mut self.first_inputs {
+            Some(inputs) => inputs.push(input),
+            None if input != 0 => {
+                let mut inputs = vec![0; record as usize];
+                inputs.push(input);
+                self.first_inputs = Some(inputs);
+            }
+            None => {}
         }
     }
 
     /// Which input first held a record.
     fn first_input(&self, record: usize) -> u32 {
-        self.first_inputs.get(record).copied().unwrap_or(0)
+        self.first_inputs.as_ref().and_then(|inputs| inputs.get(record)).copied().unwrap_or(0)
     }
 
     /// Stores one record of input `file` unless it is a duplicate: then only where else it was
@@ -223,7 +227,7 @@ impl Analysis {
         let workloads = &mut self.workloads;
         match self.records.insert(record, |_| workloads.id(workload)) {
             Inserted::New(record) => {
-                self.note_first_input(file);
+                self.note_first_input(record, file);
                 Some(record)
             }
             Inserted::Duplicate(_) => None,

@@ -292,6 +292,30 @@ impl Default for RuleSet {
 
 impl RuleSet {
     /// Classifies one send-type event: the first rule that matches, else `unknown`.
+    ///
+    /// ```
+    /// use sendas_core::classify::RuleSet;
+    /// use sendas_core::ingest::{EventSink, Ingestor, RowError};
+    /// use sendas_core::model::{AuditEvent, SendClass};
+    ///
+    /// // An event as an export gives it: read one record.
+    /// struct One(Option<AuditEvent>);
+    /// impl EventSink for One {
+    ///     fn event(&mut self, event: AuditEvent) { self.0 = Some(event) }
+    ///     fn rejected(&mut self, error: RowError) { panic!("{error:?}") }
+    /// }
+    /// let card = br#"{"CreationTime":"2026-11-20T09:00:00","Operation":"SendAs","UserId":"tony@contoso.com",
+    ///     "ClientInfoString":"Client=REST;ConnectorWorkProvider","MailboxOwnerUPN":"mvptweets@contoso.com"}"#;
+    /// let mut one = One(None);
+    /// let mut ingestor = Ingestor::new(0);
+    /// ingestor.push(card, &mut one).unwrap();
+    /// ingestor.finish(&mut one).unwrap();
+    ///
+    /// let decided = RuleSet::default().classify(&one.0.unwrap());
+    /// assert_eq!(decided.class, SendClass::Connector);
+    /// assert_eq!(decided.rule.as_deref(), Some("connector-work-provider"));
+    /// assert_eq!(decided.evidence_lines()[1], "ClientInfoString=Client=REST;ConnectorWorkProvider (contains ConnectorWorkProvider)");
+    /// ```
     pub fn classify(&self, event: &AuditEvent) -> Classification {
         for rule in &self.rules {
             if let Some(evidence) = rule.condition.eval(event) {

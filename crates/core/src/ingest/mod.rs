@@ -58,6 +58,33 @@ enum Stage {
 }
 
 /// Reads one input, push-style.
+///
+/// ```
+/// use sendas_core::ingest::{EventSink, Format, Ingestor, RowError};
+/// use sendas_core::model::AuditEvent;
+///
+/// /// Keeps what it is handed.
+/// #[derive(Default)]
+/// struct Collect { events: Vec<AuditEvent>, errors: Vec<RowError> }
+/// impl EventSink for Collect {
+///     fn event(&mut self, event: AuditEvent) { self.events.push(event) }
+///     fn rejected(&mut self, error: RowError) { self.errors.push(error) }
+/// }
+///
+/// let export = b"{\"Id\":\"1\",\"CreationTime\":\"2026-11-20T09:00:00\",\"Operation\":\"SendAs\",\"UserId\":\"kim@contoso.com\"}\n\
+///                {\"Id\":\"2\",\"CreationTime\":\"not a time\",\"Operation\":\"SendAs\"}\n";
+/// let mut ingestor = Ingestor::new(0);
+/// let mut sink = Collect::default();
+/// // Chunks may be cut anywhere, even inside a record.
+/// for chunk in export.chunks(7) {
+///     ingestor.push(chunk, &mut sink).unwrap();
+/// }
+/// let stats = ingestor.finish(&mut sink).unwrap();
+/// assert_eq!(ingestor.format(), Some(Format::Ndjson));
+/// assert_eq!((stats.rows_read, stats.accepted, stats.rejected), (2, 1, 1));
+/// assert_eq!(sink.events[0].actor.as_deref(), Some("kim@contoso.com"));
+/// assert_eq!(sink.errors[0].source.line, 2);
+/// ```
 pub struct Ingestor {
     decoder: TextDecoder,
     /// The decoder's output buffer, reused chunk after chunk.

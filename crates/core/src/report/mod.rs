@@ -425,6 +425,26 @@ pub struct OwnerChangeRow {
 }
 
 /// The JSON report: identical from the CLI and the browser for the same inputs.
+///
+/// ```
+/// use sendas_core::{Analysis, MemoryInput};
+///
+/// let export = br#"{"Id":"1","CreationTime":"2026-11-20T09:00:00","Operation":"SendAs","Workload":"Exchange",
+///     "UserId":"kim@contoso.com","ClientInfoString":"Client=OWA","MailboxOwnerUPN":"ceo@contoso.com"}
+/// {"Id":"1","CreationTime":"2026-11-20T09:00:00","Operation":"SendAs","Workload":"Exchange"}
+/// {"Id":"2","CreationTime":"2026-11-20T09:05:00","Operation":"FileAccessed","Workload":"SharePoint"}
+/// "#;
+/// let inputs = [MemoryInput::new("audit.jsonl", export)];
+/// let summary = pollster::block_on(Analysis::default().analyse(inputs, |_| {})).unwrap().summary;
+/// // Every record is an event, a rejection or a duplicate.
+/// assert_eq!(summary.rows_read, summary.events + summary.rejected + summary.duplicates);
+/// assert_eq!((summary.events, summary.duplicates, summary.send_events), (2, 1, 1));
+/// assert_eq!(summary.by_class.delegate, 1);
+/// assert_eq!(summary.by_workload["SharePoint"], 1);
+/// // It is the JSON document `sendas-lens summary --json` prints.
+/// let json = serde_json::to_value(&summary).unwrap();
+/// assert_eq!(json["by_class"]["delegate"], 1);
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// Records read from all inputs (CSV data rows, JSON records).
