@@ -316,3 +316,33 @@ fn generated_exports_are_deterministic_and_read_back() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn an_unusable_input_beside_good_ones_is_a_warning_not_a_failure() {
+    let good = fixture("purview-article-scenario.csv").display().to_string();
+    let bad = ["bad/not-an-audit-export.csv", "bad/empty.csv", "bad/workbook-dropped-by-mistake.xlsx"]
+        .map(|f| fixture(f).display().to_string());
+    let alone = summary_json(&["purview-article-scenario.csv"]);
+    for unusable in bad.iter().map(String::as_str).chain(["no-such-file.csv"]) {
+        let out = run(&["summary", "--json", unusable, &good]);
+        assert_eq!(out.status.code(), Some(0), "{unusable}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "one warning line: {err}");
+        assert!(err.starts_with(&format!("sendas-lens: warning: {unusable}: ")), "{err}");
+        let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let listed = &s["unusable_inputs"][0];
+        assert_eq!(listed["file"], std::path::Path::new(unusable).file_name().unwrap().to_str().unwrap());
+        assert!(err.trim_end().ends_with(listed["reason"].as_str().unwrap()), "{err} / {listed}");
+        // The good export's numbers are what it gives alone.
+        for key in ["rows_read", "events", "rejected", "duplicates", "send_events", "by_class", "connectors"] {
+            assert_eq!(s[key], alone[key], "{unusable}: {key}");
+        }
+    }
+    // Nothing usable: exit 2, one line naming every input.
+    let out = run(&["summary", &bad[0], &bad[1]]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("sendas-lens: no input is usable: "), "{err}");
+    assert!(err.contains(&bad[0]) && err.contains(&bad[1]) && err.contains("the file is empty"), "{err}");
+}
