@@ -13,7 +13,7 @@ use sendas_core::classify::RuleSet;
 use sendas_core::generate::{write_export, GenFormat};
 use sendas_core::ingest::{EventSink, Ingestor, PlainRecord, RowError};
 use sendas_core::model::AuditEvent;
-use sendas_core::{Analysis, SourceMeta};
+use sendas_core::{Analysis, MemoryInput};
 
 const ROWS: u64 = 20_000;
 
@@ -81,12 +81,8 @@ fn ingest(bencher: Bencher, format: &str) {
 fn analysis(bencher: Bencher, format: &str) {
     let bytes = input(format);
     bencher.counter(BytesCount::of_slice(bytes)).bench(|| {
-        let mut analysis = Analysis::default();
-        let chunks = bytes.chunks(1 << 20).map(Ok::<_, ()>);
-        analysis
-            .read_source_chunks(SourceMeta { name: format.into(), exported_at: None }, chunks, |_| {})
-            .expect("a valid export");
-        black_box(analysis.finish())
+        let inputs = [MemoryInput::new(format, bytes).in_chunks_of(1 << 20)];
+        black_box(pollster::block_on(Analysis::default().analyse(inputs, |_| {})).expect("a valid export"))
     });
 }
 

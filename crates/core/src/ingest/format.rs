@@ -108,8 +108,11 @@ impl CsvHeader {
 /// Columns only the `Search-UnifiedAuditLog` cmdlet's object has.
 const CMDLET_COLUMNS: [&str; 6] = ["RunspaceId", "ResultIndex", "ResultCount", "Identity", "IsValid", "ObjectState"];
 
+/// Whether a CSV header is this format's.
+type CsvTest = fn(&CsvHeader) -> bool;
+
 /// The CSV formats, most specific first: the first whose test the header passes is the format.
-const CSV_FORMATS: [(Format, fn(&CsvHeader) -> bool); 5] = [
+const CSV_FORMATS: [(Format, CsvTest); 5] = [
     // A Purview export names its id column `RecordId`; no other export does.
     (Format::PurviewCsv, |h| h.has("RecordId") && h.has("AuditData") && h.has("Operation")),
     // The cmdlet's own columns, or the portal's four columns quoted the way `Export-Csv` quotes.
@@ -140,8 +143,11 @@ fn looks_like_graph(record: &[u8]) -> bool {
     GRAPH_KEYS.iter().any(|key| record.windows(key.len()).any(|w| w.eq_ignore_ascii_case(key)))
 }
 
+/// Whether a JSON export of this layout, with this first record, is this format.
+type JsonTest = fn(JsonLayout, &[u8]) -> bool;
+
 /// The JSON formats, most specific first; the last takes whatever is left.
-const JSON_FORMATS: [(Format, fn(JsonLayout, &[u8]) -> bool); 3] = [
+const JSON_FORMATS: [(Format, JsonTest); 3] = [
     // The `value` envelope, or Graph records in any other layout.
     (Format::GraphJson, |layout, first| layout == JsonLayout::Envelope || looks_like_graph(first)),
     // A top-level array of records that are not Graph's camelCase envelopes.
