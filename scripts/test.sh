@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Second command: every test.
-#   1. native: the core, the CLI (golden JSON, exit codes) and the app's pure logic;
-#   2. the core builds for wasm32 (it must run in the browser);
+#   1. native: the core (with its doc examples), the CLI (golden JSON, exit codes) and the
+#      app's pure logic;
+#   2. the core builds for wasm32 (it must run in the browser); clippy with -D warnings, native
+#      and wasm32;
 #   3. the release build of the app (Trunk, offline), as scripts/run.sh serves it;
 #   4. component tests in headless Chromium (wasm-bindgen-test);
 #   5. end-to-end tests of the built app in headless Chromium (playwright-core), checked
@@ -19,6 +21,11 @@ cargo test --workspace --locked 2>&1 | tee -a "$log"
 
 echo "== the core builds for wasm32"
 cargo build --locked --target wasm32-unknown-unknown -p sendas-core
+
+echo "== clippy, warnings as errors: every native target, and the core and the app for wasm32"
+cargo clippy --locked --workspace --all-targets -- -D warnings
+cargo clippy --locked --target wasm32-unknown-unknown -p sendas-core --lib -- -D warnings
+cargo clippy --locked --target wasm32-unknown-unknown -p sendas-lens-web --all-targets -- -D warnings
 
 echo "== release build of the app"
 trunk build --release --offline
