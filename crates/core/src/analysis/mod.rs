@@ -48,8 +48,13 @@ pub struct AnalysisResult {
 impl AnalysisResult {
     /// The name of the input a record was read from.
     pub fn source_name(&self, source: SourceRef) -> &str {
-        self.source_names.get(source.file as usize).map_or("", String::as_str)
+        source_name(&self.source_names, source)
     }
+}
+
+/// The name of the input a record was read from, among these names by input number.
+fn source_name(names: &[String], source: SourceRef) -> &str {
+    names.get(source.file as usize).map_or("", String::as_str)
 }
 
 /// The running analysis of one or more inputs.

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::delays::DelayInference;
 use super::records::MAX_TRACKED_SOURCES;
 use super::source::SourceState;
-use super::{Analysis, AnalysisResult};
+use super::{source_name, Analysis, AnalysisResult};
 use crate::report::{
     delay_bins, delay_note, findings, input_warnings, ErrorRow, FindingInput, InputNotes, SendReport, SourceSummary,
     Summary, TimeRange, UnusableInput, MAX_LISTED_ERRORS,
@@ -88,7 +88,7 @@ pub(super) fn assemble(mut analysis: Analysis) -> AnalysisResult {
         .iter()
         .take(MAX_LISTED_ERRORS)
         .map(|e| ErrorRow {
-            file: names.get(e.source.file as usize).cloned().unwrap_or_default(),
+            file: source_name(&names, e.source).to_owned(),
             line: e.source.line,
             message: e.kind.to_string(),
         })
