@@ -179,32 +179,33 @@ fn analyse(files: &[PathBuf], times: &ExportTimes, keep_details: bool) -> Result
     }
 }
 
-/// One export file: opened when first read, mapped a window at a time when it is a regular file,
-/// else read through one reused buffer.
+/// One export file, opened when first read and read through one reused buffer.
+///
+/// Read, not mapped: a mapped file that another process cuts shorter meanwhile kills the run
+/// with SIGBUS, with nothing said. A read of a file that shrank simply ends early, and the
+/// size taken when the file was opened tells that it did: the input is then unusable, with
+/// that reason (the browser says the same of a file that changes under it).
 struct FileInput<'p> {
     path: &'p Path,
     meta: SourceMeta,
     size: u64,
     reading: Option<Reading>,
-    /// The current mapped window, or the read buffer.
-    window: Option<memmap2::Mmap>,
     buffer: Vec<u8>,
 }
 
 /// An open file and how far it has been read.
 struct Reading {
     file: File,
-    /// Mapped window by window, up to `size`; else read.
-    mapped: bool,
-    size: u64,
-    offset: u64,
+    /// The size of a regular file when it was opened; `None` for pipes and devices.
+    size: Option<u64>,
+    read: u64,
 }
 
 impl<'p> FileInput<'p> {
     fn new(path: &'p Path, exported_at: Option<(DateTime<Utc>, ExportTimeOrigin)>) -> Self {
         let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
         let size = std::fs::metadata(path).map_or(0, |m| m.len());
-        Self { path, meta: SourceMeta { name, exported_at }, size, reading: None, window: None, buffer: Vec::new() }
+        Self { path, meta: SourceMeta { name, exported_at }, size, reading: None, buffer: Vec::new() }
     }
 
     fn next(&mut self) -> Option<Result<&[u8], String>> {
@@ -213,27 +214,26 @@ impl<'p> FileInput<'p> {
                 Ok(file) => file,
                 Err(e) => return Some(Err(format!("cannot open: {e}"))),
             };
-            let (mapped, size) = file.metadata().map_or((false, 0), |m| (m.is_file() && m.len() > 0, m.len()));
-            self.reading = Some(Reading { file, mapped, size, offset: 0 });
+            let size = file.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+            self.reading = Some(Reading { file, size, read: 0 });
+            self.buffer.resize(READ_BUFFER, 0);
         }
         let reading = self.reading.as_mut()?;
-        if reading.mapped {
-            match map_window(&reading.file, reading.offset, reading.size) {
-                Ok(Some(window)) => {
-                    reading.offset += window.len() as u64;
-                    return Some(Ok(self.window.insert(window)));
-                }
-                Ok(None) => return None,
-                // Not mappable after all (a file system without mmap): read it instead.
-                Err(_) if reading.offset == 0 => reading.mapped = false,
-                Err(e) => return Some(Err(format!("cannot read: {e}"))),
-            }
-        }
-        self.buffer.resize(READ_BUFFER, 0);
         loop {
             match reading.file.read(&mut self.buffer) {
-                Ok(0) => return None,
-                Ok(n) => return Some(Ok(&self.buffer[..n])),
+                Ok(0) => {
+                    return match reading.size {
+                        Some(size) if reading.read < size => Some(Err(format!(
+                            "it changed while it was being read: it ended after {} of its {size} bytes",
+                            reading.read
+                        ))),
+                        _ => None,
+                    };
+                }
+                Ok(n) => {
+                    reading.read += n as u64;
+                    return Some(Ok(&self.buffer[..n]));
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Some(Err(format!("cannot read: {e}"))),
             }
@@ -255,27 +255,37 @@ impl Input for FileInput<'_> {
     }
 }
 
-/// Bytes read at a time from pipes and devices, and mapped at a time from regular files:
-/// resident memory stays bounded by one window however large the file.
+/// Bytes read at a time: resident memory stays bounded by one buffer however large the file.
 const READ_BUFFER: usize = 1 << 20;
 
-/// Maps the window of a regular file of `size` bytes that starts at `offset`; `None` past its end.
-///
-/// Why map: reading copies every byte from the kernel into a buffer, and that copy alone was
-/// 14 % of the whole run on the 100k-record export (`perf record`), about 1.1 GB/s on this
-/// machine: a ceiling below the throughput the CLI aims at.
-fn map_window(file: &File, offset: u64, size: u64) -> io::Result<Option<memmap2::Mmap>> {
-    if offset >= size {
-        return Ok(None);
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_cut_shorter_while_it_is_read_ends_as_a_reason_not_a_signal() {
+        let path = std::env::temp_dir().join(format!("sendas-lens-shrinks-{}.csv", std::process::id()));
+        std::fs::write(&path, vec![b'x'; 3 * READ_BUFFER]).unwrap();
+        let mut input = FileInput::new(&path, None);
+        assert_eq!(input.next().unwrap().unwrap().len(), READ_BUFFER);
+        // Another process cuts the file to half its size while the first megabyte is analysed.
+        std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(READ_BUFFER as u64 * 3 / 2).unwrap();
+        assert_eq!(input.next().unwrap().unwrap().len(), READ_BUFFER / 2);
+        let reason = input.next().unwrap().unwrap_err();
+        assert_eq!(
+            reason,
+            format!(
+                "it changed while it was being read: it ended after {} of its {} bytes",
+                READ_BUFFER * 3 / 2,
+                3 * READ_BUFFER
+            )
+        );
+        std::fs::remove_file(&path).unwrap();
     }
-    let len = (READ_BUFFER as u64).min(size - offset);
-    let mut options = memmap2::MmapOptions::new();
-    options.offset(offset).len(len as usize);
-    // SAFETY: the map is only read, through the slice it derefs to, while the window lives.
-    // What memmap2 cannot rule out is another process changing the file meanwhile: the
-    // bytes could change under the parser (which only ever sees them as untrusted input,
-    // so at worst the result is wrong) or, if the file is cut shorter, the read faults
-    // (SIGBUS). The same trade-off ripgrep makes for exports at rest; pipes and devices
-    // are read, never mapped.
-    unsafe { options.map(file) }.map(Some)
+
+    #[test]
+    fn a_missing_file_is_a_reason() {
+        let mut input = FileInput::new(Path::new("/no/such/export.csv"), None);
+        assert!(input.next().unwrap().unwrap_err().starts_with("cannot open: "));
+    }
 }

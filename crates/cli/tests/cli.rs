@@ -346,3 +346,43 @@ fn an_unusable_input_beside_good_ones_is_a_warning_not_a_failure() {
     assert!(err.starts_with("sendas-lens: no input is usable: "), "{err}");
     assert!(err.contains(&bad[0]) && err.contains(&bad[1]) && err.contains("the file is empty"), "{err}");
 }
+
+#[test]
+fn a_file_cut_shorter_during_a_run_never_kills_the_cli() {
+    // Cut while the CLI reads it (when exactly depends on the machine): whatever the moment,
+    // the run ends with a report (exit 0) or one line saying the file changed (exit 2), never
+    // by a signal as a memory-mapped read did (SIGBUS).
+    let path = std::env::temp_dir().join(format!("sendas-lens-cut-{}.csv", std::process::id()));
+    for attempt in 0..3 {
+        let made = run(&[
+            "generate",
+            "--format",
+            "purview-csv",
+            "--rows",
+            "20000",
+            "--seed",
+            "3",
+            &path.display().to_string(),
+        ]);
+        assert!(made.status.success());
+        let child = Command::new(env!("CARGO_BIN_EXE_sendas-lens"))
+            .args(["summary", "--json", &path.display().to_string()])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(5 * attempt));
+        std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(1000).unwrap();
+        let out = child.wait_with_output().unwrap();
+        match out.status.code() {
+            Some(0) => assert!(serde_json::from_slice::<Value>(&out.stdout).is_ok()),
+            Some(2) => {
+                let err = String::from_utf8_lossy(&out.stderr);
+                assert_eq!(err.lines().count(), 1, "{err}");
+                assert!(err.contains("it changed while it was being read"), "{err}");
+            }
+            other => panic!("the CLI ended with {other:?} (a signal?): {}", String::from_utf8_lossy(&out.stderr)),
+        }
+    }
+    let _ = std::fs::remove_file(&path);
+}
