@@ -2,6 +2,7 @@
 
 use std::io::{self, Write};
 
+use sendas_core::display::visible as v;
 use sendas_core::model::SendClass;
 use sendas_core::report::human_duration;
 use sendas_core::AnalysisResult;
@@ -28,7 +29,7 @@ pub fn print_summary(out: &mut dyn Write, result: &AnalysisResult) -> io::Result
         writeln!(
             out,
             "  {}: {}, {} rows{exported}",
-            source.name,
+            v(&source.name),
             source.format.as_deref().unwrap_or("unreadable"),
             source.rows_read
         )?;
@@ -38,7 +39,7 @@ pub fn print_summary(out: &mut dyn Write, result: &AnalysisResult) -> io::Result
         "\nRows read {} = events {} + rejected {} + duplicates {}",
         s.rows_read, s.events, s.rejected, s.duplicates
     )?;
-    let ops: Vec<String> = s.by_operation.iter().map(|(op, c)| format!("{op} {}", c.total())).collect();
+    let ops: Vec<String> = s.by_operation.iter().map(|(op, c)| format!("{} {}", v(op), c.total())).collect();
     writeln!(
         out,
         "Send-type events: {}{}",
@@ -51,7 +52,7 @@ pub fn print_summary(out: &mut dyn Write, result: &AnalysisResult) -> io::Result
     if !s.findings.is_empty() {
         writeln!(out, "\nFindings")?;
         for finding in &s.findings {
-            writeln!(out, "  - {}", finding.text)?;
+            writeln!(out, "  - {}", v(&finding.text))?;
         }
     }
     if !s.connectors.is_empty() {
@@ -60,8 +61,8 @@ pub fn print_summary(out: &mut dyn Write, result: &AnalysisResult) -> io::Result
             writeln!(
                 out,
                 "  {} → {}: {} cards, {} to {}",
-                c.stamped_as,
-                c.mailbox,
+                v(&c.stamped_as),
+                v(&c.mailbox),
                 c.events,
                 c.first.format("%Y-%m-%d"),
                 c.last.format("%Y-%m-%d")
@@ -75,7 +76,8 @@ pub fn print_summary(out: &mut dyn Write, result: &AnalysisResult) -> io::Result
         for (workload, d) in measured {
             writeln!(
                 out,
-                "  {workload}: measured {}, p50 {}, p90 {}, p99 {}, max {}; bounded {}",
+                "  {}: measured {}, p50 {}, p90 {}, p99 {}, max {}; bounded {}",
+                v(workload),
                 d.measured,
                 fmt(d.p50_seconds),
                 fmt(d.p90_seconds),
@@ -88,13 +90,13 @@ pub fn print_summary(out: &mut dyn Write, result: &AnalysisResult) -> io::Result
     if !s.warnings.is_empty() {
         writeln!(out, "\nWarnings")?;
         for warning in &s.warnings {
-            writeln!(out, "  - {warning}")?;
+            writeln!(out, "  - {}", v(warning))?;
         }
     }
     if s.rejected > 0 {
         writeln!(out, "\nRejected rows (first {} of {})", SHOWN_ERRORS.min(s.errors.len()), s.rejected)?;
         for e in s.errors.iter().take(SHOWN_ERRORS) {
-            writeln!(out, "  {}:{}: {}", e.file, e.line, e.message)?;
+            writeln!(out, "  {}:{}: {}", v(&e.file), e.line, v(&e.message))?;
         }
     }
     Ok(())

@@ -2,6 +2,11 @@
 //!
 //! It runs exactly the pipeline the browser runs (`sendas_core::Analysis`), so
 //! `summary --json` is the same document the app's "Download report" saves.
+//!
+//! Audit text and file names are attacker-controlled: nothing from them reaches the terminal
+//! raw (`display::visible` for text, `display::to_json` for JSON).
+
+#![forbid(unsafe_code)]
 
 mod generate;
 mod human;
@@ -13,6 +18,7 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
+use sendas_core::display::{to_json, visible};
 use sendas_core::report::{EventLine, ExportTimeOrigin};
 use sendas_core::time::{parse_timestamp, DateOrder};
 use sendas_core::{Analysis, AnalysisResult, Input, SourceMeta};
@@ -79,7 +85,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Fatal(message)) => {
-            eprintln!("sendas-lens: {message}");
+            eprintln!("sendas-lens: {}", visible(&message));
             ExitCode::from(2)
         }
     }
@@ -94,8 +100,7 @@ fn run(cli: Cli) -> Result<(), Fatal> {
             // The summary never shows raw records: not keeping them is most of the memory saved.
             let result = analyse(&files, &times, false)?;
             if json {
-                serde_json::to_writer_pretty(&mut out, &result.summary).map_err(|e| Fatal(e.to_string()))?;
-                writeln!(out).map_err(write_err)?;
+                writeln!(out, "{}", to_json(&result.summary, true)).map_err(write_err)?;
             } else {
                 human::print_summary(&mut out, &result).map_err(write_err)?;
             }
@@ -104,19 +109,17 @@ fn run(cli: Cli) -> Result<(), Fatal> {
             let result = analyse(&files, &times, true)?;
             for send in &result.sends {
                 let line = EventLine::new(send, result.source_name(send.event.source));
-                serde_json::to_writer(&mut out, &line).map_err(|e| Fatal(e.to_string()))?;
-                writeln!(out).map_err(write_err)?;
+                writeln!(out, "{}", to_json(&line, false)).map_err(write_err)?;
             }
         }
         Command::Rules { json } => {
             let rules = sendas_core::classify::RuleSet::default();
             if json {
-                serde_json::to_writer_pretty(&mut out, &rules).map_err(|e| Fatal(e.to_string()))?;
-                writeln!(out).map_err(write_err)?;
+                writeln!(out, "{}", to_json(&rules, true)).map_err(write_err)?;
             } else {
                 for (i, rule) in rules.rules.iter().enumerate() {
-                    writeln!(out, "{}. {} → {}\n   {}", i + 1, rule.name, rule.class.name(), rule.explanation)
-                        .map_err(write_err)?;
+                    let (name, explanation) = (visible(&rule.name), visible(&rule.explanation));
+                    writeln!(out, "{}. {name} → {}\n   {explanation}", i + 1, rule.class.name()).map_err(write_err)?;
                 }
                 writeln!(out, "{}. (no rule matched) → unknown", rules.rules.len() + 1).map_err(write_err)?;
             }
@@ -163,7 +166,7 @@ fn analyse(files: &[PathBuf], times: &ExportTimes, keep_details: bool) -> Result
         Ok(result) => {
             for (i, source) in result.summary.sources.iter().enumerate() {
                 if let Some(error) = &source.error {
-                    eprintln!("sendas-lens: warning: {}: {error}", shown(i));
+                    eprintln!("sendas-lens: warning: {}", visible(&format!("{}: {error}", shown(i))));
                 }
             }
             Ok(result)

@@ -386,3 +386,83 @@ fn a_file_cut_shorter_during_a_run_never_kills_the_cli() {
     }
     let _ = std::fs::remove_file(&path);
 }
+
+/// Bytes a terminal would act on, or that change how the text around them reads: C0 controls
+/// other than the line break, DEL, C1 controls, bidi controls.
+fn acts_on_a_terminal(text: &str) -> Option<char> {
+    text.chars().find(|&c| {
+        (c.is_control() && c != '\n')
+            || matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    })
+}
+
+#[test]
+fn no_control_or_bidi_character_from_the_input_reaches_the_terminal() {
+    let dir = std::env::temp_dir().join(format!("sendas-lens-escapes-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // ESC sequences (CSI colour, OSC title and hyperlink), a C1 CSI, BEL, a line break and a
+    // right-to-left override, in every field the text summary prints.
+    let nasty = "\u{1b}[31mred\u{1b}]0;title\u{7}\u{1b}]8;;http://x\u{1b}\\\u{9b}2J\u{202e}gnp.exe\nnext";
+    let esc = |s: &str| serde_json::to_string(s).unwrap();
+    let record = |id: &str, op: &str| {
+        format!(
+            r#"{{"Id":"{id}","CreationTime":"2026-11-20T09:00:00","Operation":{},"Workload":{},"UserId":{},"MailboxOwnerUPN":{},"AppId":{},"ClientInfoString":{}}}"#,
+            esc(op),
+            esc(&format!("Exchange{nasty}")),
+            esc(&format!("u{nasty}@contoso.com")),
+            esc(&format!("m{nasty}@contoso.com")),
+            esc(&format!("app{nasty}")),
+            esc(&format!("Client=ConnectorWorkProvider{nasty}")),
+        )
+    };
+    let export = format!(
+        "{}\n{}\n{{\"Id\":\"bad{}\n",
+        record("1", "SendAs"),
+        record("2", "SendOnBehalf"),
+        nasty.replace('\n', "")
+    );
+    let name = format!("export{}.jsonl", "\u{1b}[2J\u{202e}\nx");
+    let path = dir.join(&name);
+    std::fs::write(&path, export).unwrap();
+    // A CSV whose header names repeat with escapes in them, and a file that is no export.
+    let csv = dir.join("header\u{1b}[1m.csv");
+    std::fs::write(
+        &csv,
+        format!("CreationDate,UserIds,Operations,AuditData,X{nasty},X{nasty}\n").replace('\n', " ") + "\n",
+    )
+    .unwrap();
+    let not_export = dir.join("notes\u{9b}1m.txt");
+    std::fs::write(&not_export, format!("name{nasty},value\n1,2\n")).unwrap();
+
+    for args in [
+        vec![
+            "summary".to_owned(),
+            path.display().to_string(),
+            csv.display().to_string(),
+            not_export.display().to_string(),
+        ],
+        vec!["summary".to_owned(), "--json".to_owned(), path.display().to_string()],
+        vec!["events".to_owned(), "--jsonl".to_owned(), path.display().to_string()],
+        vec!["summary".to_owned(), not_export.display().to_string()],
+    ] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = run(&args);
+        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert_eq!(acts_on_a_terminal(&stdout), None, "{args:?}: stdout {stdout}");
+        assert_eq!(acts_on_a_terminal(&stderr), None, "{args:?}: stderr {stderr}");
+        // One line per warning or error, whatever the names hold.
+        for line in stderr.lines() {
+            assert!(line.starts_with("sendas-lens: "), "{args:?}: a message split in two: {stderr}");
+        }
+    }
+    // The text summary shows what was there, marked.
+    let text = String::from_utf8(run(&["summary", &path.display().to_string()]).stdout).unwrap();
+    assert!(
+        text.contains("[U+001B][31mred") && text.contains("[U+202E]gnp.exe") && text.contains("[U+009B]2J"),
+        "{text}"
+    );
+    // JSON keeps the data exactly, escaped.
+    let json: Value = serde_json::from_slice(&run(&["summary", "--json", &path.display().to_string()]).stdout).unwrap();
+    assert_eq!(json["connectors"][0]["stamped_as"], format!("u{nasty}@contoso.com"));
+    std::fs::remove_dir_all(&dir).ok();
+}

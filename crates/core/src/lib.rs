@@ -34,6 +34,7 @@
 
 mod analysis;
 pub mod classify;
+pub mod display;
 pub mod generate;
 pub mod ingest;
 pub mod model;
