@@ -4,26 +4,15 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
-use sendas_core::generate::{write_export, GenFormat};
-
-/// Output formats the generator writes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum FormatArg {
-    /// Purview "Audit (New Search)" CSV.
-    PurviewCsv,
-    /// One AuditData object per line.
-    Ndjson,
-    /// Graph audit log query results (`{"value":[…]}`).
-    GraphJson,
-    /// Sentinel OfficeActivity CSV with an IngestionTime column.
-    SentinelCsv,
-}
+use sendas_core::generate::write_export;
+use sendas_core::ingest::Format;
 
 #[derive(clap::Args, Debug)]
 pub struct GenerateArgs {
-    /// Output format.
-    #[arg(long, value_enum)]
-    format: FormatArg,
+    /// Output format: any format SendAs Lens reads (purview-csv, classic-csv, powershell-csv,
+    /// management-api-json, ndjson, graph-json, sentinel-csv, mailbox-audit-csv).
+    #[arg(long, value_parser = parse_format)]
+    format: Format,
     /// Number of records.
     #[arg(long)]
     rows: u64,
@@ -39,12 +28,13 @@ pub fn run(args: &GenerateArgs) -> Result<(), String> {
     let shown = |e: std::io::Error| format!("{}: {e}", args.out.display());
     let file = File::create(&args.out).map_err(shown)?;
     let mut out = BufWriter::with_capacity(1 << 20, file);
-    let format = match args.format {
-        FormatArg::PurviewCsv => GenFormat::PurviewCsv,
-        FormatArg::Ndjson => GenFormat::Ndjson,
-        FormatArg::GraphJson => GenFormat::GraphJson,
-        FormatArg::SentinelCsv => GenFormat::SentinelCsv,
-    };
-    write_export(format, args.rows, args.seed, &mut out).map_err(shown)?;
+    write_export(args.format, args.rows, args.seed, &mut out).map_err(shown)?;
     out.flush().map_err(shown)
+}
+
+fn parse_format(name: &str) -> Result<Format, String> {
+    Format::ALL.into_iter().find(|f| f.name() == name).ok_or_else(|| {
+        let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+        format!("one of {}", names.join(", "))
+    })
 }

@@ -20,7 +20,6 @@ use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 use sendas_core::display::{to_json, visible};
 use sendas_core::report::{EventLine, ExportTimeOrigin};
-use sendas_core::time::{parse_timestamp, DateOrder};
 use sendas_core::{Analysis, AnalysisResult, Input, SourceMeta};
 
 /// Who really sent as whom, and how late the audit log is: read Microsoft 365 audit exports.
@@ -80,21 +79,39 @@ struct ExportTimes {
 /// A failure that makes the run unusable: printed as one line, exit code 2.
 struct Fatal(String);
 
+/// How a run ends early.
+enum Stop {
+    /// Printed as one line, exit code 2.
+    Fatal(Fatal),
+    /// Whoever read the output stopped reading (`sendas-lens events … | head -1`): nothing
+    /// more to say, and nothing wrong.
+    OutputClosed,
+}
+
+impl From<Fatal> for Stop {
+    fn from(fatal: Fatal) -> Self {
+        Stop::Fatal(fatal)
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(Fatal(message)) => {
+        Ok(()) | Err(Stop::OutputClosed) => ExitCode::SUCCESS,
+        Err(Stop::Fatal(Fatal(message))) => {
             eprintln!("sendas-lens: {}", visible(&message));
             ExitCode::from(2)
         }
     }
 }
 
-fn run(cli: Cli) -> Result<(), Fatal> {
+fn run(cli: Cli) -> Result<(), Stop> {
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    let write_err = |e: io::Error| Fatal(format!("cannot write output: {e}"));
+    let write_err = |e: io::Error| match e.kind() {
+        io::ErrorKind::BrokenPipe => Stop::OutputClosed,
+        _ => Stop::Fatal(Fatal(format!("cannot write output: {e}"))),
+    };
     match cli.command {
         Command::Summary { files, json, times } => {
             // The summary never shows raw records: not keeping them is most of the memory saved.
@@ -129,28 +146,42 @@ fn run(cli: Cli) -> Result<(), Fatal> {
     out.flush().map_err(write_err)
 }
 
-/// The `--exported-at` value for `path`, matched on the path as given or its file name.
-fn given_export_time(path: &Path, times: &ExportTimes) -> Result<Option<DateTime<Utc>>, Fatal> {
+/// The `--exported-at` time given for each file (matched on the path as given or its file name).
+/// An entry that names no file given, or whose time is not RFC 3339, is an error: a silently
+/// ignored export time would bound delays with the file's modification time instead.
+fn given_export_times(files: &[PathBuf], times: &ExportTimes) -> Result<Vec<Option<DateTime<Utc>>>, Fatal> {
+    let mut given = vec![None; files.len()];
     for entry in &times.exported_at {
         let Some((file, time)) = entry.rsplit_once('=') else {
             return Err(Fatal(format!("--exported-at {entry:?}: expected FILE=TIME")));
         };
-        let same = Path::new(file) == path || path.file_name().is_some_and(|n| n == Path::new(file).as_os_str());
-        if same {
-            let parsed = parse_timestamp(time, DateOrder::MonthFirst)
-                .ok_or_else(|| Fatal(format!("--exported-at {entry:?}: {time:?} is not a date and time")))?;
-            return Ok(Some(parsed.time));
+        let time = DateTime::parse_from_rfc3339(time.trim()).map_err(|e| {
+            Fatal(format!(
+                "--exported-at {entry:?}: {time:?} is not an RFC 3339 date and time like 2026-11-20T09:00:00Z ({e})"
+            ))
+        })?;
+        let named = |path: &PathBuf| {
+            Path::new(file) == path.as_path() || path.file_name().is_some_and(|n| n == Path::new(file).as_os_str())
+        };
+        let mut matched = false;
+        for (slot, _) in given.iter_mut().zip(files).filter(|(_, path)| named(path)) {
+            *slot = Some(time.with_timezone(&Utc));
+            matched = true;
+        }
+        if !matched {
+            return Err(Fatal(format!("--exported-at {entry:?}: {file:?} is not one of the files given")));
         }
     }
-    Ok(None)
+    Ok(given)
 }
 
 /// Reads every file through the core's multi-file analysis: an unusable file is a warning
 /// line on stderr (the report lists it too), and only when no file is usable is the run fatal.
 fn analyse(files: &[PathBuf], times: &ExportTimes, keep_details: bool) -> Result<AnalysisResult, Fatal> {
+    let given = given_export_times(files, times)?;
     let mut inputs = Vec::with_capacity(files.len());
-    for path in files {
-        let exported_at = match given_export_time(path, times)? {
+    for (path, given) in files.iter().zip(given) {
+        let exported_at = match given {
             Some(t) => Some((t, ExportTimeOrigin::Given)),
             None => std::fs::metadata(path)
                 .and_then(|m| m.modified())

@@ -295,7 +295,16 @@ fn help_documents_every_flag() {
 fn generated_exports_are_deterministic_and_read_back() {
     let dir = std::env::temp_dir().join(format!("sendas-gen-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    for format in ["purview-csv", "ndjson", "graph-json", "sentinel-csv"] {
+    for format in [
+        "purview-csv",
+        "classic-csv",
+        "powershell-csv",
+        "management-api-json",
+        "ndjson",
+        "graph-json",
+        "sentinel-csv",
+        "mailbox-audit-csv",
+    ] {
         let a = dir.join(format!("a-{format}"));
         let b = dir.join(format!("b-{format}"));
         for path in [&a, &b] {
@@ -307,6 +316,7 @@ fn generated_exports_are_deterministic_and_read_back() {
         let out = run(&["summary", "--json", &a.display().to_string()]);
         let s: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(s["rows_read"], 300, "{format}");
+        assert_eq!(s["formats"][0], format, "{format} is read back as itself");
         assert_eq!(s["events"], 300, "{format}");
         assert!(s["send_events"].as_u64().unwrap() > 0, "{format}");
         assert!(s["by_class"]["connector"].as_u64().unwrap() > 0, "{format}");
@@ -465,4 +475,57 @@ fn no_control_or_bidi_character_from_the_input_reaches_the_terminal() {
     let json: Value = serde_json::from_slice(&run(&["summary", "--json", &path.display().to_string()]).stdout).unwrap();
     assert_eq!(json["connectors"][0]["stamped_as"], format!("u{nasty}@contoso.com"));
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    // `sendas-lens events … | head -1`: the pipe closes after the first line.
+    let path = std::env::temp_dir().join(format!("sendas-lens-pipe-{}.csv", std::process::id()));
+    assert!(run(&[
+        "generate",
+        "--format",
+        "purview-csv",
+        "--rows",
+        "20000",
+        "--seed",
+        "2",
+        &path.display().to_string()
+    ])
+    .status
+    .success());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sendas-lens"))
+        .args(["events", "--jsonl", &path.display().to_string()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut first).unwrap();
+    // The reader is gone (its end of the pipe dropped with it).
+    let out = child.wait_with_output().unwrap();
+    assert!(first.starts_with("{\"id\""), "{first}");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    let _ = std::fs::remove_file(&path);
+}
+
+#[test]
+fn exported_at_must_name_a_given_file_and_an_rfc3339_time() {
+    let path = fixture("daily-export-2026-11-20.csv").display().to_string();
+    for (flag, says) in [
+        ("other.csv=2026-11-20T12:00:00Z", "\"other.csv\" is not one of the files given"),
+        ("daily-export-2026-11-20.csv=1/2/2026", "is not an RFC 3339 date and time"),
+        ("daily-export-2026-11-20.csv=2026-11-20", "is not an RFC 3339 date and time"),
+        ("daily-export-2026-11-20.csv", "expected FILE=TIME"),
+    ] {
+        let out = run(&["summary", "--json", &path, "--exported-at", flag]);
+        assert_eq!(out.status.code(), Some(2), "{flag}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(says), "{flag}: {err}");
+    }
+    let ok =
+        run(&["summary", "--json", &path, "--exported-at", "daily-export-2026-11-20.csv=2026-11-20T12:00:00+01:00"]);
+    let s: Value = serde_json::from_slice(&ok.stdout).unwrap();
+    assert_eq!(s["sources"][0]["exported_at"], "2026-11-20T11:00:00Z");
 }

@@ -10,22 +10,22 @@ use std::sync::LazyLock;
 use divan::counter::{BytesCount, ItemsCount};
 use divan::{black_box, Bencher};
 use sendas_core::classify::RuleSet;
-use sendas_core::generate::{write_export, GenFormat};
-use sendas_core::ingest::{EventSink, Ingestor, PlainRecord, RowError};
+use sendas_core::generate::write_export;
+use sendas_core::ingest::{EventSink, Format, Ingestor, PlainRecord, RowError};
 use sendas_core::model::AuditEvent;
 use sendas_core::{Analysis, MemoryInput};
 
 const ROWS: u64 = 20_000;
 
-fn export(format: GenFormat) -> Vec<u8> {
+fn export(format: Format) -> Vec<u8> {
     let mut bytes = Vec::new();
     write_export(format, ROWS, 1, &mut bytes).expect("writing to memory");
     bytes
 }
 
-static PURVIEW: LazyLock<Vec<u8>> = LazyLock::new(|| export(GenFormat::PurviewCsv));
-static NDJSON: LazyLock<Vec<u8>> = LazyLock::new(|| export(GenFormat::Ndjson));
-static SENTINEL: LazyLock<Vec<u8>> = LazyLock::new(|| export(GenFormat::SentinelCsv));
+static PURVIEW: LazyLock<Vec<u8>> = LazyLock::new(|| export(Format::PurviewCsv));
+static NDJSON: LazyLock<Vec<u8>> = LazyLock::new(|| export(Format::Ndjson));
+static SENTINEL: LazyLock<Vec<u8>> = LazyLock::new(|| export(Format::SentinelCsv));
 
 fn main() {
     divan::main();

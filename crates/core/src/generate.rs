@@ -10,18 +10,7 @@ use std::io::{self, Write};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde_json::{json, Value};
 
-/// Output formats the generator writes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum GenFormat {
-    /// Purview "Audit (New Search)" CSV.
-    PurviewCsv,
-    /// One AuditData object per line.
-    Ndjson,
-    /// Graph audit log query results (`{"value":[…]}`).
-    GraphJson,
-    /// Sentinel OfficeActivity CSV with an IngestionTime column.
-    SentinelCsv,
-}
+use crate::ingest::Format;
 
 /// splitmix64: tiny, fast, and fully determined by its seed.
 struct Rng(u64);
@@ -278,25 +267,115 @@ fn csv_quote(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 
-/// Writes an export of `rows` records in `format`; the same `seed` always writes the same bytes.
-pub fn write_export(format: GenFormat, rows: u64, seed: u64, out: &mut dyn Write) -> io::Result<()> {
+/// The record type's name, as `Export-Csv` writes it.
+fn record_type_name(record_type: u32) -> &'static str {
+    match record_type {
+        2 => "ExchangeItem",
+        6 => "SharePointFileOperation",
+        15 => "AzureActiveDirectoryStsLogon",
+        50 => "ExchangeItemAggregated",
+        _ => "Unknown",
+    }
+}
+
+/// A string field of a record's AuditData as a flat export writes it.
+fn flat(audit: &Value, key: &str) -> String {
+    audit
+        .get(key)
+        .map(|v| match v {
+            Value::String(s) => s.clone(),
+            Value::Null => String::new(),
+            v => v.to_string(),
+        })
+        .unwrap_or_default()
+}
+
+/// Writes an export of `rows` records in `format` (every format SendAs Lens reads); the same
+/// `seed` always writes the same bytes.
+pub fn write_export(format: Format, rows: u64, seed: u64, out: &mut dyn Write) -> io::Result<()> {
     let mut rng = Rng(seed);
     let start = Utc.with_ymd_and_hms(2026, 11, 2, 0, 0, 0).single().expect("a valid date");
     match format {
-        GenFormat::PurviewCsv => {
+        Format::PurviewCsv => {
             writeln!(out, "RecordId,CreationDate,RecordType,Operation,UserId,AuditData,AssociatedAdminUnits,AssociatedAdminUnitsNames")?;
         }
-        GenFormat::SentinelCsv => {
+        Format::SentinelCsv => {
             writeln!(out, "TenantId,SourceSystem,TimeGenerated [UTC],OfficeId,RecordType,OfficeWorkload,Operation,UserId,UserType,ClientIP,ClientInfoString,Logon_Type,MailboxOwnerUPN,SendAsUserSmtp,SendOnBehalfOfUserSmtp,AppId,ItemName,IngestionTime [UTC],Type")?;
         }
-        GenFormat::GraphJson => write!(out, "{{\"@odata.context\":\"https://graph.microsoft.com/v1.0/$metadata#security/auditLog/queries('q')/records\",\"value\":[")?,
-        GenFormat::Ndjson => {}
+        Format::GraphJson => write!(out, "{{\"@odata.context\":\"https://graph.microsoft.com/v1.0/$metadata#security/auditLog/queries('q')/records\",\"value\":[")?,
+        Format::Ndjson => {}
+        Format::ClassicCsv => writeln!(out, "CreationDate,UserIds,Operations,AuditData")?,
+        Format::PowershellCsv => writeln!(
+            out,
+            "\"RunspaceId\",\"RecordType\",\"CreationDate\",\"UserIds\",\"Operations\",\"AuditData\",\"ResultIndex\",\"ResultCount\",\"Identity\",\"IsValid\",\"ObjectState\""
+        )?,
+        Format::ManagementApiJson => write!(out, "[")?,
+        Format::MailboxAuditCsv => writeln!(
+            out,
+            "\"Operation\",\"OperationResult\",\"LogonType\",\"ExternalAccess\",\"ClientInfoString\",\"ClientIPAddress\",\"MailboxOwnerUPN\",\"MailboxOwnerSid\",\"LogonUserDisplayName\",\"LogonUserSid\",\"SendAsUserSmtp\",\"SendOnBehalfOfUserSmtp\",\"ItemSubject\",\"LastAccessed\",\"IsValid\",\"ObjectState\""
+        )?,
     }
     for n in 0..rows {
         let r = record(&mut rng, n, start);
         let audit_text = r.audit.to_string();
         match format {
-            GenFormat::PurviewCsv => writeln!(
+            Format::ClassicCsv => writeln!(
+                out,
+                "{}.0000000Z,{},{},{}",
+                r.time.format("%Y-%m-%dT%H:%M:%S"),
+                r.user,
+                r.operation,
+                csv_quote(&audit_text)
+            )?,
+            Format::PowershellCsv => {
+                // Export-Csv renders dates in the exporting machine's culture (here en-US).
+                let fields = [
+                    "0f7e9d1c-2b3a-4c5d-8e9f-a0b1c2d3e4f5".to_owned(),
+                    record_type_name(r.record_type).to_owned(),
+                    r.time.format("%-m/%-d/%Y %-I:%M:%S %p").to_string(),
+                    r.user.clone(),
+                    r.operation.clone(),
+                    audit_text,
+                    (n + 1).to_string(),
+                    rows.to_string(),
+                    String::new(),
+                    "True".to_owned(),
+                    "Unchanged".to_owned(),
+                ];
+                let line: Vec<String> = fields.iter().map(|f| csv_quote(f)).collect();
+                writeln!(out, "{}", line.join(","))?;
+            }
+            Format::ManagementApiJson => {
+                if n > 0 {
+                    write!(out, ",")?;
+                }
+                write!(out, "{audit_text}")?;
+            }
+            Format::MailboxAuditCsv => {
+                let a = &r.audit;
+                let subject = a.pointer("/Item/Subject").and_then(Value::as_str).unwrap_or_default();
+                let fields = [
+                    r.operation.clone(),
+                    "Succeeded".to_owned(),
+                    if flat(a, "SendAsUserSmtp").is_empty() { "Owner" } else { "Delegate" }.to_owned(),
+                    "False".to_owned(),
+                    flat(a, "ClientInfoString"),
+                    flat(a, "ClientIP"),
+                    flat(a, "MailboxOwnerUPN"),
+                    flat(a, "MailboxOwnerSid"),
+                    r.user.clone(),
+                    flat(a, "LogonUserSid"),
+                    flat(a, "SendAsUserSmtp"),
+                    flat(a, "SendOnBehalfOfUserSmtp"),
+                    subject.to_owned(),
+                    r.time.format("%-m/%-d/%Y %-I:%M:%S %p").to_string(),
+                    "True".to_owned(),
+                    "Unchanged".to_owned(),
+                ];
+                let line: Vec<String> = fields.iter().map(|f| csv_quote(f)).collect();
+                writeln!(out, "{}", line.join(","))?;
+            }
+            Format::PurviewCsv => writeln!(
                 out,
                 "{},\"{}.0000000Z \",{},{},{},{},,",
                 r.id,
@@ -306,8 +385,8 @@ pub fn write_export(format: GenFormat, rows: u64, seed: u64, out: &mut dyn Write
                 r.user,
                 csv_quote(&audit_text)
             )?,
-            GenFormat::Ndjson => writeln!(out, "{audit_text}")?,
-            GenFormat::GraphJson => {
+            Format::Ndjson => writeln!(out, "{audit_text}")?,
+            Format::GraphJson => {
                 if n > 0 {
                     write!(out, ",")?;
                 }
@@ -322,31 +401,15 @@ pub fn write_export(format: GenFormat, rows: u64, seed: u64, out: &mut dyn Write
                 });
                 write!(out, "{envelope}")?;
             }
-            GenFormat::SentinelCsv => {
-                let s = |k: &str| {
-                    r.audit
-                        .get(k)
-                        .map(|v| match v {
-                            Value::String(s) => s.clone(),
-                            Value::Null => String::new(),
-                            v => v.to_string(),
-                        })
-                        .unwrap_or_default()
-                };
+            Format::SentinelCsv => {
+                let s = |k: &str| flat(&r.audit, k);
                 let subject = r.audit.pointer("/Item/Subject").and_then(Value::as_str).unwrap_or_default();
-                let record_type_name = match r.record_type {
-                    2 => "ExchangeItem",
-                    6 => "SharePointFileOperation",
-                    15 => "AzureActiveDirectoryStsLogon",
-                    50 => "ExchangeItemAggregated",
-                    _ => "Unknown",
-                };
                 let fields = [
                     "b7c1e2d4-5f60-4a7b-8c9d-0e1f2a3b4c5d".to_owned(),
                     "RestAPI".into(),
                     format!("{}.000Z", r.time.format("%Y-%m-%dT%H:%M:%S")),
                     r.id.clone(),
-                    record_type_name.into(),
+                    record_type_name(r.record_type).into(),
                     r.workload.into(),
                     r.operation.clone(),
                     r.user.clone(),
@@ -367,8 +430,10 @@ pub fn write_export(format: GenFormat, rows: u64, seed: u64, out: &mut dyn Write
             }
         }
     }
-    if format == GenFormat::GraphJson {
-        writeln!(out, "]}}")?;
+    match format {
+        Format::GraphJson => writeln!(out, "]}}")?,
+        Format::ManagementApiJson => writeln!(out, "]")?,
+        _ => {}
     }
     out.flush()
 }

@@ -223,3 +223,41 @@ fn a_10_mb_cell_is_read_and_a_record_over_the_limit_is_skipped_with_bounded_memo
     assert_eq!(r.summary.errors[0].line, 2);
     assert!(r.summary.errors[0].message.contains("larger than 1 MiB"), "{}", r.summary.errors[0].message);
 }
+
+#[test]
+fn rows_and_headers_of_too_many_fields_say_so() {
+    let header = "CreationDate,UserIds,Operations,AuditData\n";
+    let record = r#"2026-11-20T09:00:00,kim@contoso.com,FileAccessed,"{""CreationTime"":""2026-11-20T09:00:00"",""Id"":""1"",""Operation"":""FileAccessed""}""#;
+    let wide_row = ",".repeat(70_000);
+    let export = format!("{header}{wide_row}\n{record}\n");
+    let r = analyse_chunked(&[("wide-row.csv", export.as_bytes(), None)], 4096);
+    assert_counts_add_up(&r);
+    assert_eq!(counts(&r), (2, 1, 1, 0));
+    assert_eq!(
+        errors(&r),
+        vec![(2, "the row has more than 65536 fields, more than any audit export has: skipped".to_owned())]
+    );
+
+    let wide_header = format!("{}\n{record}\n", (0..100_000).map(|i| format!("c{i}")).collect::<Vec<_>>().join(","));
+    let mut analysis = Analysis::default();
+    let meta = SourceMeta { name: "wide-header.csv".into(), exported_at: None };
+    let err = analysis.read_source(meta, wide_header.as_bytes()).unwrap_err().to_string();
+    assert!(err.contains("a header line of more than 65536 columns"), "{err}");
+}
+
+#[test]
+fn operations_are_counted_under_one_spelling() {
+    let export = ["SendAs", "SENDAS", "sendas", "SendOnBehalf", "SENDONBEHALF"]
+        .iter()
+        .enumerate()
+        .map(|(i, op)| {
+            format!(
+                r#"{{"Id":"{i}","CreationTime":"2026-11-20T09:00:00","Operation":"{op}","UserId":"a@contoso.com"}}"#
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let r = analyse_chunked(&[("ops.jsonl", export.as_bytes(), None)], 7);
+    let ops: Vec<(&str, u64)> = r.summary.by_operation.iter().map(|(op, c)| (op.as_str(), c.total())).collect();
+    assert_eq!(ops, vec![("SendAs", 3), ("SendOnBehalf", 2)]);
+}

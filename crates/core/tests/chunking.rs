@@ -6,13 +6,12 @@ use common::{
     all_fixtures, analyse_with, analyse_with_cuts, analyse_with_limit, assert_counts_add_up, assert_same, fixture,
 };
 use proptest::prelude::*;
-use sendas_core::generate::{write_export, GenFormat};
-use sendas_core::ingest::MAX_RECORD_BYTES;
+use sendas_core::generate::write_export;
+use sendas_core::ingest::{Format, MAX_RECORD_BYTES};
 
-const FORMATS: [GenFormat; 4] =
-    [GenFormat::PurviewCsv, GenFormat::Ndjson, GenFormat::GraphJson, GenFormat::SentinelCsv];
+const FORMATS: [Format; 8] = Format::ALL;
 
-fn generated(format: GenFormat, rows: u64, seed: u64) -> Vec<u8> {
+fn generated(format: Format, rows: u64, seed: u64) -> Vec<u8> {
     let mut bytes = Vec::new();
     write_export(format, rows, seed, &mut bytes).unwrap();
     bytes
@@ -233,7 +232,7 @@ proptest! {
         // Overlapping daily exports and a generated export, so duplicates and bounds are common.
         pool.insert(0, ("daily-export-2026-11-20.csv".into(), fixture("daily-export-2026-11-20.csv")));
         pool.insert(1, ("daily-export-2026-11-21.csv".into(), fixture("daily-export-2026-11-21.csv")));
-        pool.insert(2, ("generated.jsonl".into(), generated(GenFormat::Ndjson, 400, 3)));
+        pool.insert(2, ("generated.jsonl".into(), generated(Format::Ndjson, 400, 3)));
         let inputs: Vec<(String, Vec<u8>, i64)> = picks
             .iter()
             .zip(&times)

@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 
-use super::csv_table::{guess_delimiter, CsvRow, CsvTable, FastLayout, RawRow, RowHandler};
+use super::csv_table::{guess_delimiter, CsvRow, CsvTable, FastLayout, Overflow, RawRow, RowHandler, MAX_FIELDS};
 use super::error::{FatalError, RowErrorKind};
 use super::fields::{clip, normalise_header, role_of_header, KeyRole, RecordFields};
 use super::format::{detect_csv, CsvHeader};
@@ -90,8 +90,12 @@ impl RowHandler for CsvRows<'_> {
 
 impl CsvRows<'_> {
     fn header_row(&mut self, row: &CsvRow<'_>) {
-        if row.oversized {
-            self.rows.fatal = Some(FatalError::NotAnAuditExport { seen: "a header line of many megabytes".into() });
+        if let Some(overflow) = row.overflow {
+            let seen = match overflow {
+                Overflow::Bytes => "a header line of many megabytes".to_owned(),
+                Overflow::Fields => format!("a header line of more than {MAX_FIELDS} columns"),
+            };
+            self.rows.fatal = Some(FatalError::NotAnAuditExport { seen });
             return;
         }
         let texts = texts(row);
@@ -121,8 +125,14 @@ impl CsvRows<'_> {
             return;
         };
         rows.stats.rows_read += 1;
-        if row.oversized {
-            return rows.reject(*sink, row.line, RowErrorKind::RecordTooLarge { limit: rows.limit });
+        match row.overflow {
+            Some(Overflow::Bytes) => {
+                return rows.reject(*sink, row.line, RowErrorKind::RecordTooLarge { limit: rows.limit })
+            }
+            Some(Overflow::Fields) => {
+                return rows.reject(*sink, row.line, RowErrorKind::TooManyFields { limit: MAX_FIELDS })
+            }
+            None => {}
         }
         if *cut {
             return rows.reject(*sink, row.line, RowErrorKind::UnterminatedQuote);

@@ -23,8 +23,8 @@ pub(crate) struct CsvRow<'a> {
     pub line: u64,
     data: &'a [u8],
     ends: &'a [usize],
-    /// The row was larger than the table's limit; its fields were discarded.
-    pub oversized: bool,
+    /// The row was larger than the table keeps; its fields were discarded.
+    pub overflow: Option<Overflow>,
 }
 
 impl<'a> CsvRow<'a> {
@@ -42,7 +42,7 @@ impl<'a> CsvRow<'a> {
 
     /// True for the single empty field csv-core reports for a blank line.
     pub fn is_blank(&self) -> bool {
-        !self.oversized && self.ends.len() == 1 && self.ends[0] == 0
+        self.overflow.is_none() && self.ends.len() == 1 && self.ends[0] == 0
     }
 }
 
@@ -103,6 +103,15 @@ impl<F: FnMut(CsvRow<'_>)> RowHandler for F {
     }
 }
 
+/// Why a row was too large to keep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Overflow {
+    /// More bytes than the table's limit.
+    Bytes,
+    /// More fields than [`MAX_FIELDS`].
+    Fields,
+}
+
 /// Incremental CSV reader.
 pub(crate) struct CsvTable {
     reader: Reader,
@@ -119,8 +128,8 @@ pub(crate) struct CsvTable {
     in_record: bool,
     /// Largest record kept, in bytes; a larger one is discarded as it streams past.
     limit: usize,
-    /// The current record passed the limit.
-    oversized: bool,
+    /// The current record passed a limit.
+    overflow: Option<Overflow>,
     /// Line breaks inside the discarded part of an oversized record.
     discarded_newlines: u64,
     delimiter: u8,
@@ -130,14 +139,14 @@ pub(crate) struct CsvTable {
     spans: Vec<Span>,
 }
 
-/// Fields in one row before it counts as oversized (a row of a million commas).
-const MAX_FIELDS: usize = 1 << 16;
+/// Fields in one row before it is too large to keep (a row of a million commas).
+pub(crate) const MAX_FIELDS: usize = 1 << 16;
 
 impl CsvTable {
     pub(crate) fn new(delimiter: u8, limit: usize) -> Self {
         Self {
             limit,
-            oversized: false,
+            overflow: None,
             discarded_newlines: 0,
             reader: ReaderBuilder::new().delimiter(delimiter).build(),
             out: vec![0; 64 * 1024],
@@ -242,11 +251,12 @@ impl CsvTable {
 
     /// Past the limit: drops what was kept of the current row and goes on reading to its end,
     /// so memory stays bounded and the next row is read normally.
-    fn discard_record(&mut self) {
+    fn discard_record(&mut self, why: Overflow) {
         self.discarded_newlines += count_byte(&self.out[..self.out_len], b'\n');
         self.out_len = 0;
         self.ends_len = 0;
-        self.oversized = true;
+        // The first limit passed is the reason.
+        self.overflow.get_or_insert(why);
     }
 
     fn run(&mut self, mut input: &[u8], at_end: bool, on_row: &mut dyn RowHandler) {
@@ -279,7 +289,7 @@ impl CsvTable {
                 }
                 ReadRecordResult::OutputFull => {
                     if self.out.len() * 2 > self.limit {
-                        self.discard_record();
+                        self.discard_record(Overflow::Bytes);
                     } else {
                         let bigger = self.out.len() * 2;
                         self.out.resize(bigger, 0);
@@ -287,7 +297,7 @@ impl CsvTable {
                 }
                 ReadRecordResult::OutputEndsFull => {
                     if self.ends.len() >= MAX_FIELDS {
-                        self.discard_record();
+                        self.discard_record(Overflow::Fields);
                     } else {
                         let bigger = self.ends.len() * 2;
                         self.ends.resize(bigger, 0);
@@ -300,10 +310,11 @@ impl CsvTable {
                     let terminator = u64::from(nin > 0 && self.last_byte == Some(b'\n'));
                     let inside = count_byte(data, b'\n') + self.discarded_newlines;
                     let line = (self.newlines - terminator).saturating_sub(inside) + 1;
-                    let oversized = self.oversized;
-                    let (data, ends) = if oversized { (&[][..], &[][..]) } else { (data, &self.ends[..self.ends_len]) };
-                    on_row.row(CsvRow { line, data, ends, oversized });
-                    self.oversized = false;
+                    let overflow = self.overflow;
+                    let (data, ends) =
+                        if overflow.is_some() { (&[][..], &[][..]) } else { (data, &self.ends[..self.ends_len]) };
+                    on_row.row(CsvRow { line, data, ends, overflow });
+                    self.overflow = None;
                     self.discarded_newlines = 0;
                     self.out_len = 0;
                     self.ends_len = 0;
@@ -420,7 +431,7 @@ mod tests {
         let input = format!("a,b\n1,\"{big}\n{big}\"\n2,ok\n");
         let mut table = CsvTable::new(b',', 100_000);
         let mut got = Vec::new();
-        let mut on_row = |row: CsvRow<'_>| got.push((row.line, row.oversized, row.len()));
+        let mut on_row = |row: CsvRow<'_>| got.push((row.line, row.overflow.is_some(), row.len()));
         for piece in input.as_bytes().chunks(4096) {
             table.feed(piece, &mut on_row);
         }

@@ -64,6 +64,11 @@ pub enum RowErrorKind {
     StrayText,
     /// The AuditData cell is empty.
     EmptyAuditData,
+    /// The CSV row has more fields than the reader keeps (they were skipped, memory stays bounded).
+    TooManyFields {
+        /// The limit.
+        limit: usize,
+    },
     /// The record is larger than the reader keeps (its bytes were skipped, memory stays bounded).
     RecordTooLarge {
         /// The limit, in bytes.
@@ -93,6 +98,9 @@ impl fmt::Display for RowErrorKind {
             Self::InvalidUtf8 => f.write_str("the record is not valid UTF-8 text"),
             Self::StrayText => f.write_str("text outside any JSON record"),
             Self::EmptyAuditData => f.write_str("the AuditData cell is empty"),
+            Self::TooManyFields { limit } => {
+                write!(f, "the row has more than {limit} fields, more than any audit export has: skipped")
+            }
             Self::RecordTooLarge { limit } => write!(
                 f,
                 "the record is larger than {} MiB, more than any audit record holds: skipped",

@@ -73,6 +73,18 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format, in the order the README lists them.
+    pub const ALL: [Format; 8] = [
+        Self::PurviewCsv,
+        Self::ClassicCsv,
+        Self::PowershellCsv,
+        Self::ManagementApiJson,
+        Self::Ndjson,
+        Self::GraphJson,
+        Self::SentinelCsv,
+        Self::MailboxAuditCsv,
+    ];
+
     /// The format's name in reports and on the command line.
     pub fn name(self) -> &'static str {
         match self {

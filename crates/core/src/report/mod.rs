@@ -223,7 +223,9 @@ impl SendReport {
     pub fn add(&mut self, e: &ClassifiedEvent) {
         let class = e.classification.class;
         self.by_class.add(class, 1);
-        self.by_operation.entry(e.event.operation.clone()).or_default().add(class, 1);
+        // `SENDAS` and `sendas` are the operation `SendAs` is: counted under its one spelling.
+        let operation = e.event.send_operation().map_or(e.event.operation.as_str(), |op| op.name());
+        self.by_operation.entry(operation.to_owned()).or_default().add(class, 1);
         self.actors.entry(e.actor_label().to_owned()).or_default().add(class, 1);
         self.matrix.entry((e.actor_label().to_owned(), e.mailbox_label().to_owned())).or_default().add(class, 1);
         let t = e.event.time;
