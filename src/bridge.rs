@@ -3,48 +3,45 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Array, ArrayBuffer, Object, Reflect, Uint8Array};
+use js_sys::{Array, ArrayBuffer, Uint8Array};
 use wasm_bindgen::prelude::*;
 use web_sys::{File, MessageEvent, Worker};
 use yew::Callback;
 
-use crate::protocol::{FromWorker, ResultAssembler};
+use crate::protocol::{FromWorker, ResultAssembler, ToWorker};
 
 /// Trunk's loader for the worker bin (it imports `worker.js` and starts `worker_bg.wasm`).
 /// Relative, so the app works under any sub-path.
 const WORKER_URL: &str = "./worker_loader.js";
 
-/// What the page asks of the worker.
+/// A request with the `File` handles it carries: built only by the constructors, so the count
+/// a [`ToWorker::Analyse`] announces is the count that travels.
 #[derive(Clone, Debug)]
-pub enum Request {
-    /// Analyse these files together.
-    Files(Vec<File>),
-    /// Analyse the built-in sample.
-    Sample,
-    /// Send the raw record of the last result's send at this index.
-    RawRecord(usize),
+pub struct Request {
+    message: ToWorker,
+    files: Vec<File>,
 }
 
 impl Request {
+    /// Analyse these files together.
+    pub fn analyse(files: Vec<File>) -> Self {
+        Self { message: ToWorker::Analyse { files: files.len() }, files }
+    }
+
+    /// Analyse the built-in sample.
+    pub fn sample() -> Self {
+        Self { message: ToWorker::Sample, files: Vec::new() }
+    }
+
+    /// Send the raw record of the last result's send at this index.
+    pub fn raw_record(index: usize) -> Self {
+        Self { message: ToWorker::RawRecord { index }, files: Vec::new() }
+    }
+
+    /// The posted value: `[text, [File, …]]`; the handles cross by structured clone.
     fn to_js(&self) -> JsValue {
-        let message = Object::new();
-        let set = |key: &str, value: &JsValue| {
-            // Setting a property on a fresh plain object cannot fail.
-            let _ = Reflect::set(&message, &key.into(), value);
-        };
-        match self {
-            Request::Files(files) => {
-                set("kind", &"analyse".into());
-                let list: Array = files.iter().collect();
-                set("files", &list);
-            }
-            Request::Sample => set("kind", &"sample".into()),
-            Request::RawRecord(index) => {
-                set("kind", &"raw".into());
-                set("index", &(*index as f64).into());
-            }
-        }
-        message.into()
+        let files: Array = self.files.iter().collect();
+        Array::of2(&JsValue::from_str(&self.message.encode()), &files).into()
     }
 }
 

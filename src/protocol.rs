@@ -1,8 +1,8 @@
 //! Messages between the page and the analysis worker.
 //!
-//! Page → worker: a JS object `{kind: "analyse", files: [File, …]}`, `{kind: "sample"}` or, once
-//! a result is in, `{kind: "raw", index}` (File handles cross by structured clone; the bytes
-//! never pass through the page).
+//! Page → worker: [`ToWorker`] as JSON text, posted in a JS array `[text, [File, …]]`
+//! ([`ToWorker::encode`], [`ToWorker::decode`]): the `File` handles cross by structured clone
+//! beside the text, so the bytes never pass through the page; only `Analyse` carries any.
 //! Worker → page: [`FromWorker`] as JSON text for the small messages, and the result as JSON
 //! bytes in transferred `ArrayBuffer`s ([`encode_result`]): at a million records the result is
 //! tens of megabytes, and a JS string would be converted UTF-8 → UTF-16 in the worker, copied by
@@ -11,6 +11,47 @@
 use serde::{Deserialize, Serialize};
 
 use sendas_core::report::{ClassifiedEvent, Summary};
+use sendas_core::{AnalysisResult, Progress};
+
+/// What the page asks of the worker.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum ToWorker {
+    /// Analyse the files that travel with this message, together, in their order.
+    Analyse {
+        /// How many `File` handles travel with it (the worker checks they all arrived).
+        files: usize,
+    },
+    /// Analyse the built-in sample.
+    Sample,
+    /// Send the raw record of the last result's send at this index.
+    RawRecord {
+        /// The send's index in [`AnalysisResult::sends`].
+        index: usize,
+    },
+}
+
+impl ToWorker {
+    /// The message as the JSON text that is posted.
+    pub fn encode(&self) -> String {
+        // Serialising a plain enum cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Reads a posted message, given how many `File` handles came with it: a request that is
+    /// not one of ours, or whose handles did not all arrive, is an `Err` with the reason.
+    pub fn decode(text: &str, handles: usize) -> Result<Self, String> {
+        let request: Self = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let expected = match request {
+            Self::Analyse { files } => files,
+            Self::Sample | Self::RawRecord { .. } => 0,
+        };
+        if handles != expected {
+            return Err(format!("{handles} files came with a request for {expected}"));
+        }
+        Ok(request)
+    }
+}
 
 /// What the worker tells the page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -19,23 +60,15 @@ pub enum FromWorker {
     /// The worker's Wasm is running; requests can be sent.
     Ready,
     /// Reading is under way.
-    Progress {
-        /// The file being read.
-        file: String,
-        /// Bytes read so far, all files.
-        bytes: u64,
-        /// Bytes in all files.
-        total: u64,
-        /// Records read so far, all files.
-        rows: u64,
-    },
-    /// The analysis is complete. Never sent as JSON text: see [`encode_result`].
+    Progress(Progress),
+    /// The analysis is complete (its raw records and rejected records stay in the worker).
+    /// Never sent as JSON text: see [`encode_result`].
     #[serde(skip)]
-    Done(Box<Payload>),
+    Done(Box<AnalysisResult>),
     /// One send's raw record, asked for when its details open (raw records stay in the worker:
     /// they are most of a result, and only the ones opened are ever read).
     RawRecord {
-        /// The send's index in [`Payload::sends`].
+        /// The send's index in [`AnalysisResult::sends`].
         index: usize,
         /// Its raw record, if the input had one.
         text: Option<String>,
@@ -45,17 +78,6 @@ pub enum FromWorker {
         /// Why, in words for the user.
         message: String,
     },
-}
-
-/// The result the page renders: the core's report and every classified send.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Payload {
-    /// The JSON report (the same `summary --json` prints).
-    pub summary: Summary,
-    /// Every send, classified (without its raw record: see [`FromWorker::RawRecord`]).
-    pub sends: Vec<ClassifiedEvent>,
-    /// Input names by index.
-    pub source_names: Vec<String>,
 }
 
 /// Bytes the worker reads per slice: large enough to amortise the call, small enough that
@@ -82,15 +104,16 @@ struct ResultHead {
 }
 
 /// The result as the worker sends it: parts of JSON bytes, one message (and one transferred
-/// `ArrayBuffer`) each. The first is the summary, the input names and the number of sends; then
+/// `ArrayBuffer`) each; its rejected records (`errors`, not serialised) stay behind, as the
+/// summary lists the first ones. The first is the summary, the input names and the number of sends; then
 /// the sends, `per_part` at a time. The page decodes each message in its own task, so no task is
 /// long: one 45 MB message took 0.8 s to decode at 1M records, with the page frozen meanwhile.
-pub fn encode_result(payload: &Payload, per_part: usize) -> Vec<Vec<u8>> {
+pub fn encode_result(result: &AnalysisResult, per_part: usize) -> Vec<Vec<u8>> {
     let head =
-        ResultHeadRef { summary: &payload.summary, source_names: &payload.source_names, sends: payload.sends.len() };
+        ResultHeadRef { summary: &result.summary, source_names: &result.source_names, sends: result.sends.len() };
     // Serialising plain data into a Vec cannot fail.
     let mut parts = vec![serde_json::to_vec(&head).unwrap_or_default()];
-    parts.extend(payload.sends.chunks(per_part.max(1)).map(|sends| serde_json::to_vec(sends).unwrap_or_default()));
+    parts.extend(result.sends.chunks(per_part.max(1)).map(|sends| serde_json::to_vec(sends).unwrap_or_default()));
     parts
 }
 
@@ -107,7 +130,7 @@ impl ResultAssembler {
     pub fn part(&mut self, bytes: &[u8]) -> Option<FromWorker> {
         match self.read(bytes) {
             Ok(None) => None,
-            Ok(Some(payload)) => Some(FromWorker::Done(Box::new(payload))),
+            Ok(Some(result)) => Some(FromWorker::Done(Box::new(result))),
             Err(reason) => {
                 *self = Self::default();
                 Some(FromWorker::Failed { message: format!("unreadable result from the worker: {reason}") })
@@ -115,7 +138,7 @@ impl ResultAssembler {
         }
     }
 
-    fn read(&mut self, bytes: &[u8]) -> Result<Option<Payload>, String> {
+    fn read(&mut self, bytes: &[u8]) -> Result<Option<AnalysisResult>, String> {
         match &self.head {
             None => {
                 let head: ResultHead = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
@@ -134,7 +157,12 @@ impl ResultAssembler {
             Some(head) if head.sends == self.sends.len() => {
                 let head = self.head.take().expect("just matched");
                 let sends = std::mem::take(&mut self.sends);
-                Ok(Some(Payload { summary: head.summary, sends, source_names: head.source_names }))
+                Ok(Some(AnalysisResult {
+                    summary: head.summary,
+                    sends,
+                    errors: Vec::new(),
+                    source_names: head.source_names,
+                }))
             }
             _ => Ok(None),
         }
@@ -145,13 +173,15 @@ impl ResultAssembler {
 mod tests {
     use super::*;
 
-    fn sample_payload() -> Payload {
+    fn sample_result() -> AnalysisResult {
         let sample = include_bytes!("sample/field-report.jsonl");
         let mut analysis = sendas_core::Analysis::default();
         let meta = sendas_core::SourceMeta { name: "sample".into(), exported_at: None };
         analysis.read_source(meta, sample).unwrap();
-        let result = analysis.finish();
-        Payload { summary: result.summary, sends: result.sends, source_names: result.source_names }
+        let mut result = analysis.finish();
+        // Rejected records stay in the worker (the summary lists the first ones).
+        result.errors.clear();
+        result
     }
 
     fn assemble(parts: &[Vec<u8>]) -> Vec<Option<FromWorker>> {
@@ -161,24 +191,24 @@ mod tests {
 
     #[test]
     fn the_result_survives_the_trip_in_parts() {
-        let payload = sample_payload();
-        let n = payload.sends.len();
+        let result = sample_result();
+        let n = result.sends.len();
         assert!(n > 10);
         for per_part in [1, 3, n - 1, n, SENDS_PER_PART] {
-            let parts = encode_result(&payload, per_part);
+            let parts = encode_result(&result, per_part);
             assert_eq!(parts.len(), 1 + n.div_ceil(per_part), "{per_part}");
             let replies = assemble(&parts);
             assert!(replies[..parts.len() - 1].iter().all(Option::is_none), "nothing before the last part");
-            assert_eq!(replies.last().unwrap(), &Some(FromWorker::Done(Box::new(payload.clone()))), "{per_part}");
+            assert_eq!(replies.last().unwrap(), &Some(FromWorker::Done(Box::new(result.clone()))), "{per_part}");
         }
-        let none = Payload { sends: Vec::new(), ..payload };
+        let none = AnalysisResult { sends: Vec::new(), ..result };
         assert_eq!(assemble(&encode_result(&none, 3)), vec![Some(FromWorker::Done(Box::new(none)))]);
     }
 
     #[test]
     fn a_damaged_result_is_a_failure_not_a_panic() {
-        let payload = sample_payload();
-        let parts = encode_result(&payload, 5);
+        let result = sample_result();
+        let parts = encode_result(&result, 5);
         let failed = |replies: Vec<Option<FromWorker>>| matches!(replies.last(), Some(Some(FromWorker::Failed { message })) if message.starts_with("unreadable result from the worker"));
         let cut = |bytes: &[u8]| bytes[..bytes.len() / 2].to_vec();
         assert!(failed(assemble(&[cut(&parts[0])])), "a cut head");
@@ -193,18 +223,61 @@ mod tests {
         let mut assembler = ResultAssembler::default();
         assembler.part(&cut(&parts[0]));
         let replies: Vec<_> = parts.iter().map(|p| assembler.part(p)).collect();
-        assert_eq!(replies.last().unwrap(), &Some(FromWorker::Done(Box::new(payload))));
+        assert_eq!(replies.last().unwrap(), &Some(FromWorker::Done(Box::new(result))));
     }
 
     #[test]
     fn the_small_messages_stay_json_text() {
         for message in [
-            FromWorker::Progress { file: "a.csv".into(), bytes: 1, total: 2, rows: 3 },
+            FromWorker::Ready,
+            FromWorker::Progress(Progress { file: "a.csv".into(), bytes: 1, total: 2, rows: 3 }),
             FromWorker::RawRecord { index: 7, text: Some("{\"Operation\":\"SendAs\"}".into()) },
             FromWorker::RawRecord { index: 8, text: None },
+            FromWorker::Failed { message: "a.csv: the file is empty".into() },
         ] {
             let text = serde_json::to_string(&message).unwrap();
             assert_eq!(serde_json::from_str::<FromWorker>(&text).unwrap(), message);
         }
+    }
+
+    #[test]
+    fn every_request_survives_the_trip() {
+        for (request, handles) in [
+            (ToWorker::Analyse { files: 0 }, 0),
+            (ToWorker::Analyse { files: 3 }, 3),
+            (ToWorker::Sample, 0),
+            (ToWorker::RawRecord { index: 0 }, 0),
+            (ToWorker::RawRecord { index: usize::MAX }, 0),
+        ] {
+            let text = request.encode();
+            assert_eq!(ToWorker::decode(&text, handles), Ok(request), "{text}");
+        }
+        assert_eq!(ToWorker::Analyse { files: 2 }.encode(), r#"{"kind":"analyse","files":2}"#);
+        assert_eq!(ToWorker::RawRecord { index: 4 }.encode(), r#"{"kind":"raw-record","index":4}"#);
+    }
+
+    #[test]
+    fn a_malformed_request_is_rejected_not_a_panic() {
+        for text in [
+            "",
+            "null",
+            "[]",
+            "{}",
+            "{\"kind\":\"format-disk\"}",
+            "{\"kind\":\"raw-record\"}",
+            "{\"kind\":\"raw-record\",\"index\":-1}",
+            "{\"kind\":\"raw-record\",\"index\":1.5}",
+            "{\"kind\":\"raw-record\",\"index\":\"3\"}",
+            "{\"kind\":\"raw-record\",\"index\":1e400}",
+            "{\"kind\":\"analyse\",\"files\":2,\"extra\":1}",
+            "{\"kind\":\"sample\"",
+            "\u{0}\u{ffff}",
+        ] {
+            assert!(ToWorker::decode(text, 0).is_err(), "{text:?} was accepted");
+        }
+        // The handles that came must be the ones announced.
+        assert!(ToWorker::decode(&ToWorker::Analyse { files: 2 }.encode(), 1).is_err());
+        assert!(ToWorker::decode(&ToWorker::Analyse { files: 1 }.encode(), 2).is_err());
+        assert!(ToWorker::decode(&ToWorker::Sample.encode(), 1).is_err());
     }
 }

@@ -6,14 +6,14 @@
 use std::rc::Rc;
 
 use sendas_core::report::{ClassifiedEvent, Delay, FindingFilter};
+use sendas_core::{AnalysisResult, Progress};
 use yew::Reducible;
 
 use crate::filters::Filters;
-use crate::protocol::Payload;
 
 /// An analysis result, compared by identity (it can hold a million sends).
 #[derive(Clone, Debug)]
-pub struct Data(pub Rc<Payload>);
+pub struct Data(pub Rc<AnalysisResult>);
 
 impl PartialEq for Data {
     fn eq(&self, other: &Self) -> bool {
@@ -39,16 +39,7 @@ pub enum Phase {
     #[default]
     Idle,
     /// The worker is reading.
-    Reading {
-        /// What is being read.
-        file: String,
-        /// Bytes read.
-        bytes: u64,
-        /// Bytes in all.
-        total: u64,
-        /// Records read.
-        rows: u64,
-    },
+    Reading(Progress),
     /// The last load failed.
     Failed(String),
 }
@@ -115,18 +106,9 @@ pub enum Action {
         total: u64,
     },
     /// The worker reports progress.
-    Progress {
-        /// File being read.
-        file: String,
-        /// Bytes read.
-        bytes: u64,
-        /// Bytes in all.
-        total: u64,
-        /// Records read.
-        rows: u64,
-    },
+    Progress(Progress),
     /// The worker finished.
-    Loaded(Rc<Payload>),
+    Loaded(Rc<AnalysisResult>),
     /// The load failed.
     Failed(String),
     /// The user cancelled the load.
@@ -157,17 +139,17 @@ impl Reducible for AppState {
         let mut next = (*self).clone();
         match action {
             Action::Started { label, total } => {
-                next.phase = Phase::Reading { file: label, bytes: 0, total, rows: 0 };
+                next.phase = Phase::Reading(Progress { file: label, bytes: 0, total, rows: 0 });
             }
-            Action::Progress { file, bytes, total, rows } => {
+            Action::Progress(progress) => {
                 // A late message from a cancelled run must not resurrect the progress bar.
-                if matches!(next.phase, Phase::Reading { .. }) {
-                    next.phase = Phase::Reading { file, bytes, total, rows };
+                if matches!(next.phase, Phase::Reading(_)) {
+                    next.phase = Phase::Reading(progress);
                 }
             }
-            Action::Loaded(payload) => {
+            Action::Loaded(result) => {
                 next.phase = Phase::Idle;
-                next.data = Some(Data(payload));
+                next.data = Some(Data(result));
                 next.selected = None;
                 next.raw_record = None;
                 next.show_rejected = false;
@@ -249,12 +231,15 @@ mod tests {
     use sendas_core::model::SendClass;
     use sendas_core::{Analysis, SourceMeta};
 
-    fn sample_payload() -> Rc<Payload> {
+    fn sample_result() -> Rc<AnalysisResult> {
         let mut analysis = Analysis::default();
         let meta = SourceMeta { name: "sample".into(), exported_at: None };
         analysis.read_source(meta, crate::worker::SAMPLE).unwrap();
-        let result = analysis.finish();
-        Rc::new(Payload { summary: result.summary, sends: result.sends, source_names: result.source_names })
+        Rc::new(analysis.finish())
+    }
+
+    fn progress(file: &str, bytes: u64, total: u64, rows: u64) -> Progress {
+        Progress { file: file.into(), bytes, total, rows }
     }
 
     fn reduce(state: AppState, action: Action) -> AppState {
@@ -264,17 +249,17 @@ mod tests {
     #[test]
     fn a_load_goes_from_progress_to_data() {
         let s = reduce(AppState::default(), Action::Started { label: "a.csv".into(), total: 10 });
-        assert!(matches!(s.phase, Phase::Reading { total: 10, .. }));
-        let s = reduce(s, Action::Progress { file: "a.csv".into(), bytes: 5, total: 10, rows: 3 });
-        assert_eq!(s.phase, Phase::Reading { file: "a.csv".into(), bytes: 5, total: 10, rows: 3 });
-        let s = reduce(s, Action::Loaded(sample_payload()));
+        assert_eq!(s.phase, Phase::Reading(progress("a.csv", 0, 10, 0)));
+        let s = reduce(s, Action::Progress(progress("a.csv", 5, 10, 3)));
+        assert_eq!(s.phase, Phase::Reading(progress("a.csv", 5, 10, 3)));
+        let s = reduce(s, Action::Loaded(sample_result()));
         assert_eq!(s.phase, Phase::Idle);
         assert!(s.data.is_some());
     }
 
     #[test]
     fn a_raw_record_is_kept_only_for_the_open_send() {
-        let s = reduce(AppState::default(), Action::Loaded(sample_payload()));
+        let s = reduce(AppState::default(), Action::Loaded(sample_result()));
         let s = reduce(s, Action::Select(Some(2)));
         assert_eq!(s.raw_record, None, "asked for, not yet here");
         let s = reduce(s, Action::RawRecord { index: 1, text: Some("late".into()) });
@@ -293,7 +278,7 @@ mod tests {
     fn progress_after_cancel_is_ignored() {
         let s = reduce(AppState::default(), Action::Started { label: "a".into(), total: 10 });
         let s = reduce(s, Action::Cancelled);
-        let s = reduce(s, Action::Progress { file: "a".into(), bytes: 9, total: 10, rows: 1 });
+        let s = reduce(s, Action::Progress(progress("a", 9, 10, 1)));
         assert_eq!(s.phase, Phase::Idle);
     }
 
@@ -317,8 +302,8 @@ mod tests {
 
     #[test]
     fn visible_rows_filter_and_sort() {
-        let payload = sample_payload();
-        let sends = &payload.sends;
+        let result = sample_result();
+        let sends = &result.sends;
         let all = visible_rows(sends, &Filters::default(), Sort::default());
         // Default view: SendAs and SendOnBehalf only.
         assert_eq!(all.len(), sends.iter().filter(|e| e.event.operation != "Send").count());

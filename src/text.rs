@@ -2,12 +2,10 @@
 //!
 //! Everything from an export is rendered as text (Yew escapes it), but Unicode bidirectional
 //! controls still change how text *looks*: `U+202E` turns `gnp.exe` into `exe.png` on screen.
-//! The UI shows those characters as visible markers instead.
+//! The UI shows those characters as visible markers instead. (Other controls do nothing in
+//! HTML text; on a terminal they do, and the CLI shows them too: `sendas_core::display`.)
 
-/// Bidirectional formatting characters (embeddings, overrides, isolates, marks).
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-}
+use sendas_core::display::is_bidi_control;
 
 /// The text with every bidirectional control shown as `[U+XXXX]`.
 pub fn visible(text: &str) -> String {

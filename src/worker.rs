@@ -1,4 +1,5 @@
-//! The analysis worker: reads files slice by slice and runs the core.
+//! The analysis worker: hands the dropped files to the core's multi-file analysis
+//! ([`Analysis::analyse`]), slice by slice, and posts progress and the result.
 //!
 //! It runs in its own thread, so the page keeps scrolling and the Cancel button keeps
 //! working; cancelling terminates the worker outright. Slices are requested with
@@ -8,17 +9,18 @@
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
+use std::rc::Rc;
 
 use chrono::{DateTime, Utc};
-use js_sys::{Array, Reflect, Uint8Array};
+use js_sys::{Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{DedicatedWorkerGlobalScope, File, MessageEvent};
 
 use sendas_core::report::ExportTimeOrigin;
-use sendas_core::{Analysis, SourceMeta};
+use sendas_core::{Analysis, AnalysisResult, Input, MemoryInput, NoUsableInput, Progress, SourceMeta};
 
-use crate::protocol::{encode_result, FromWorker, Payload, SENDS_PER_PART, SLICE_BYTES};
+use crate::protocol::{encode_result, FromWorker, ToWorker, SENDS_PER_PART, SLICE_BYTES};
 use crate::timing::Measure;
 
 /// The built-in sample: the field report's week (see `tests/fixtures/make_fixtures.py`).
@@ -31,9 +33,9 @@ pub const SAMPLE_NAME: &str = "sample-field-report.jsonl";
 
 fn post(scope: &DedicatedWorkerGlobalScope, message: FromWorker) {
     // Posting only fails for uncloneable values; strings and transferred buffers always go.
-    if let FromWorker::Done(payload) = message {
+    if let FromWorker::Done(result) = message {
         let _measure = Measure::start("post");
-        for part in encode_result(&payload, SENDS_PER_PART) {
+        for part in encode_result(&result, SENDS_PER_PART) {
             let buffer = Uint8Array::from(&part[..]).buffer();
             let _ = scope.post_message_with_transfer(&buffer, &Array::of1(&buffer));
         }
@@ -42,32 +44,54 @@ fn post(scope: &DedicatedWorkerGlobalScope, message: FromWorker) {
     }
 }
 
+/// Reads a posted request: `[text, [File, …]]` ([`ToWorker::decode`]).
+fn read_request(data: &JsValue) -> Result<(ToWorker, Vec<File>), String> {
+    let envelope = data.dyn_ref::<Array>().ok_or("not a [text, files] pair")?;
+    let text = envelope.get(0).as_string().ok_or("no request text")?;
+    let handles = envelope.get(1).dyn_into::<Array>().map_err(|_| "no list of files")?;
+    let files = handles.iter().map(JsCast::dyn_into::<File>).collect::<Result<Vec<_>, _>>();
+    let files = files.map_err(|_| "something other than a file came with the request")?;
+    let request = ToWorker::decode(&text, files.len())?;
+    Ok((request, files))
+}
+
 /// Worker entry point: answers requests until terminated.
 pub fn start() {
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let replies = scope.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-        let data = event.data();
-        let kind = Reflect::get(&data, &"kind".into()).ok().and_then(|k| k.as_string());
         let replies = replies.clone();
-        match kind.as_deref() {
-            Some("sample") => post(&replies, analyse_sample(&replies)),
-            Some("raw") => {
-                let index = Reflect::get(&data, &"index".into()).ok().and_then(|i| i.as_f64());
-                // Only this page sends requests; one without a usable index gets no answer.
-                if let Some(index) = index.filter(|i| i.fract() == 0.0 && *i >= 0.0) {
-                    post(&replies, raw_record(index as usize));
-                }
-            }
-            Some("analyse") => {
-                let files: Array = Reflect::get(&data, &"files".into()).map(JsCast::unchecked_into).unwrap_or_default();
-                let files = files.iter().filter_map(|f| f.dyn_into::<File>().ok()).collect();
+        match read_request(&event.data()) {
+            Ok((ToWorker::RawRecord { index }, _)) => post(&replies, raw_record(index)),
+            Ok((ToWorker::Sample, _)) => {
                 wasm_bindgen_futures::spawn_local(async move {
-                    let outcome = analyse_files(&replies, files).await;
+                    let input = MemoryInput::new(SAMPLE_NAME, SAMPLE).in_chunks_of(SLICE_BYTES as usize);
+                    let outcome = analyse(&replies, [input], &Reading::default()).await;
+                    // The sample is built in: it cannot be unusable unless the build is broken.
+                    let outcome = match outcome {
+                        FromWorker::Failed { .. } => {
+                            FromWorker::Failed { message: "the built-in sample could not be read".into() }
+                        }
+                        done => done,
+                    };
                     post(&replies, outcome);
                 });
             }
-            _ => {}
+            Ok((ToWorker::Analyse { .. }, files)) => {
+                wasm_bindgen_futures::spawn_local(async move {
+                    let reading = Rc::new(Reading::default());
+                    let last = files.len().saturating_sub(1);
+                    let inputs =
+                        files.into_iter().enumerate().map(|(i, file)| FileInput::new(file, i == last, reading.clone()));
+                    let outcome = analyse(&replies, inputs, &reading).await;
+                    post(&replies, outcome);
+                });
+            }
+            // Only this page sends requests, so this is a bug; saying so beats a progress bar
+            // that never moves.
+            Err(reason) => {
+                post(&replies, FromWorker::Failed { message: format!("unreadable request to the worker: {reason}") })
+            }
         }
     });
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -86,124 +110,189 @@ fn raw_record(index: usize) -> FromWorker {
     FromWorker::RawRecord { index, text }
 }
 
-fn finish(analysis: Analysis) -> FromWorker {
-    let _measure = Measure::start("finish");
-    let mut result = analysis.finish();
-    let raws = result.sends.iter_mut().map(|send| send.event.raw.take()).collect();
-    RAW_RECORDS.set(raws);
-    FromWorker::Done(Box::new(Payload {
-        summary: result.summary,
-        sends: result.sends,
-        source_names: result.source_names,
-    }))
+/// Runs the core's multi-file analysis, posting its progress, and says how it ended.
+async fn analyse<I: Input>(
+    scope: &DedicatedWorkerGlobalScope,
+    inputs: impl IntoIterator<Item = I>,
+    reading: &Reading,
+) -> FromWorker {
+    let progress = |at: &Progress| {
+        // The core calls this once it is done with a slice: the slice's `parse` ends here.
+        reading.end_parse();
+        post(scope, FromWorker::Progress(at.clone()));
+    };
+    let outcome = Analysis::default().analyse(inputs, progress).await;
+    let done = outcome.map(keep_raw_records);
+    reading.end_all();
+    match done {
+        Ok(result) => FromWorker::Done(Box::new(result)),
+        Err(none) => FromWorker::Failed { message: reasons(&none) },
+    }
 }
 
-fn analyse_sample(scope: &DedicatedWorkerGlobalScope) -> FromWorker {
-    let mut analysis = Analysis::default();
-    let total = SAMPLE.len() as u64;
-    let meta = SourceMeta { name: SAMPLE_NAME.into(), exported_at: None };
-    let chunks = SAMPLE.chunks(SLICE_BYTES as usize).map(Ok::<_, String>);
-    let outcome = analysis.read_source_chunks(meta, chunks, |stats| {
-        post(scope, FromWorker::Progress { file: SAMPLE_NAME.into(), bytes: stats.bytes, total, rows: stats.rows_read })
-    });
-    match outcome {
-        Ok(_) => finish(analysis),
-        Err(_) => FromWorker::Failed { message: "the built-in sample could not be read".into() },
-    }
+/// Why no input was usable: one `name: reason` line per input (one input: the core's own
+/// wording, which is the CLI's).
+fn reasons(none: &NoUsableInput) -> String {
+    let lines: Vec<String> = none.inputs.iter().map(|input| format!("{}: {}", input.file, input.reason)).collect();
+    lines.join("\n")
+}
+
+/// Keeps the raw records here ([`RAW_RECORDS`]) and returns the result without them.
+fn keep_raw_records(mut result: AnalysisResult) -> AnalysisResult {
+    let raws = result.sends.iter_mut().map(|send| send.event.raw.take()).collect();
+    RAW_RECORDS.set(raws);
+    result
 }
 
 /// Slices requested before the one being analysed is done: the browser reads them meanwhile.
 const READ_AHEAD: usize = 4;
 
-/// Asks the browser for bytes `start..end` of `file`; the read starts now.
-fn request_slice(file: &File, start: f64, end: f64) -> Result<JsFuture, JsValue> {
-    Ok(JsFuture::from(file.slice_with_f64_and_f64(start, end)?.array_buffer()))
+/// What the file inputs of one analysis share, as only one is read at a time: the slice buffer,
+/// the reads under way, and the User Timing measures that `benches/browser-drop.mjs` reads:
+/// `read` (one per file, from its first request to its last byte or its failure), `parse` (one
+/// per slice: copying it into Wasm memory and the core's work on it) and `finish` (from the last
+/// file's last byte to the result). A measure ends at the latest start mark of its name, so each
+/// must end before the next of its name starts, even when the core stops reading a file early
+/// (a file that is not an export): the next file, or the end of the analysis, ends them.
+#[derive(Default)]
+struct Reading {
+    /// The slice buffer while no file holds it: one buffer serves every file in turn.
+    spare_buffer: RefCell<Vec<u8>>,
+    /// The file being read's slices requested and not yet handed over, oldest first, with the
+    /// bytes each must hold. Here rather than in the file, so that the next file drops the reads
+    /// of one the core stopped reading early instead of keeping them to the end.
+    pending: RefCell<VecDeque<(Result<JsFuture, JsValue>, f64)>>,
+    read: RefCell<Option<Measure>>,
+    parse: RefCell<Option<Measure>>,
+    finish: RefCell<Option<Measure>>,
 }
 
-async fn analyse_files(scope: &DedicatedWorkerGlobalScope, files: Vec<File>) -> FromWorker {
-    let total: u64 = files.iter().map(|f| f.size() as u64).sum();
-    let mut done_bytes = 0u64;
-    let mut done_rows = 0u64;
-    let mut analysis = Analysis::default();
-    let mut readable = 0;
-    let mut buffer = Vec::new();
-    for file in &files {
-        let name = file.name();
-        let size = file.size();
+impl Reading {
+    fn start(slot: &RefCell<Option<Measure>>, name: &'static str) {
+        // The old measure ends (is dropped) before the new one marks its start.
+        slot.take();
+        *slot.borrow_mut() = Some(Measure::start(name));
+    }
+
+    fn end_parse(&self) {
+        self.parse.take();
+    }
+
+    fn end_all(&self) {
+        self.pending.take();
+        self.parse.take();
+        self.read.take();
+        self.finish.take();
+    }
+}
+
+/// A dropped file as an input of the core's analysis: read in slices of [`SLICE_BYTES`] with
+/// `Blob.arrayBuffer()`, [`READ_AHEAD`] slices requested ahead of the one being analysed, each
+/// copied once into one reused buffer that the core borrows.
+struct FileInput {
+    file: File,
+    meta: SourceMeta,
+    size: f64,
+    /// Bytes requested so far.
+    requested: f64,
+    /// The slice handed over last (taken from, and given back to, [`Reading::spare_buffer`]).
+    buffer: Vec<u8>,
+    started: bool,
+    /// The analysis's last input: its end starts the `finish` measure.
+    last: bool,
+    reading: Rc<Reading>,
+}
+
+impl FileInput {
+    fn new(file: File, last: bool, reading: Rc<Reading>) -> Self {
         let exported_at = DateTime::<Utc>::from_timestamp_millis(file.last_modified() as i64)
             .map(|t| (t, ExportTimeOrigin::FileModified));
-        let meta = SourceMeta { name: name.clone(), exported_at };
-        let _measure = Measure::start("read");
-        let mut source = analysis.start_source(meta);
-        // Slices requested and not yet analysed, oldest first.
-        let mut pending = VecDeque::new();
-        let mut requested = 0.0;
-        let mut request_ahead = |pending: &mut VecDeque<_>| {
-            while pending.len() < READ_AHEAD && requested < size {
-                let end = (requested + SLICE_BYTES).min(size);
-                pending.push_back((request_slice(file, requested, end), end - requested));
-                requested = end;
+        let meta = SourceMeta { name: file.name(), exported_at };
+        let size = file.size();
+        Self { file, meta, size, requested: 0.0, buffer: Vec::new(), started: false, last, reading }
+    }
+
+    /// Asks the browser for the next slices until [`READ_AHEAD`] are under way; each read
+    /// starts now.
+    fn request_ahead(&mut self) {
+        let mut pending = self.reading.pending.borrow_mut();
+        while pending.len() < READ_AHEAD && self.requested < self.size {
+            let end = (self.requested + SLICE_BYTES).min(self.size);
+            let slice = self.file.slice_with_f64_and_f64(self.requested, end);
+            pending.push_back((slice.map(|blob| JsFuture::from(blob.array_buffer())), end - self.requested));
+            self.requested = end;
+        }
+    }
+
+    /// The file is read, or cannot be: the reads still under way are dropped, the buffer goes
+    /// back for the next file, and the `read` measure ends.
+    fn done_reading(&mut self) {
+        self.reading.pending.take();
+        *self.reading.spare_buffer.borrow_mut() = std::mem::take(&mut self.buffer);
+        self.reading.read.take();
+        if self.last {
+            Reading::start(&self.reading.finish, "finish");
+        }
+    }
+}
+
+/// What the browser said when a read failed, in words.
+fn browser_error(error: &JsValue) -> String {
+    error
+        .as_string()
+        .or_else(|| error.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())))
+        .unwrap_or_else(|| "the browser refused to read it".into())
+}
+
+impl Input for FileInput {
+    fn meta(&self) -> SourceMeta {
+        self.meta.clone()
+    }
+
+    fn size(&self) -> u64 {
+        self.size as u64
+    }
+
+    async fn next_chunk(&mut self) -> Option<Result<&[u8], String>> {
+        // Normally the progress callback has ended it already; this covers a core that asks for
+        // the next slice without reporting progress in between.
+        self.reading.end_parse();
+        if !self.started {
+            self.started = true;
+            // A file the core stopped reading early did not get to end its reads or its
+            // measure: they end here, before this file's start.
+            self.reading.pending.take();
+            Reading::start(&self.reading.read, "read");
+            self.buffer = std::mem::take(&mut *self.reading.spare_buffer.borrow_mut());
+            self.request_ahead();
+        }
+        // Popped before awaiting: no borrow of the queue is held across the await.
+        let next = self.reading.pending.borrow_mut().pop_front();
+        let Some((next, expected)) = next else {
+            self.done_reading();
+            return None;
+        };
+        let read = match next {
+            Ok(next) => next.await,
+            Err(e) => Err(e),
+        };
+        let array = match read.map(|buffer| Uint8Array::new(&buffer)) {
+            Ok(array) if f64::from(array.length()) == expected => array,
+            outcome => {
+                self.done_reading();
+                let reason = match outcome {
+                    Err(e) => browser_error(&e),
+                    Ok(_) => "it changed while it was being read".into(),
+                };
+                return Some(Err(format!("could not be read: {reason}")));
             }
         };
-        request_ahead(&mut pending);
-        while let Some((next, expected)) = pending.pop_front() {
-            let read = match next {
-                Ok(next) => next.await,
-                Err(e) => Err(e),
-            };
-            let array = match read.map(|buffer| Uint8Array::new(&buffer)) {
-                Ok(array) if f64::from(array.length()) == expected => array,
-                outcome => {
-                    source.unreadable();
-                    let message = match outcome {
-                        Err(e) => e
-                            .as_string()
-                            .or_else(|| e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())))
-                            .unwrap_or_else(|| "the browser refused to read it".into()),
-                        Ok(_) => "it changed while it was being read".into(),
-                    };
-                    return FromWorker::Failed { message: format!("{name}: could not be read: {message}") };
-                }
-            };
-            request_ahead(&mut pending);
-            // Each slice is copied once, from the browser's ArrayBuffer into one reused buffer
-            // in Wasm memory, and the core borrows it from there.
-            let parsing = Measure::start("parse");
-            buffer.resize(array.length() as usize, 0);
-            array.copy_to(&mut buffer);
-            let pushed = source.push(&buffer);
-            drop(parsing);
-            let stats = source.stats();
-            post(
-                scope,
-                FromWorker::Progress {
-                    file: name.clone(),
-                    bytes: done_bytes + stats.bytes,
-                    total,
-                    rows: done_rows + stats.rows_read,
-                },
-            );
-            if pushed.is_err() {
-                break;
-            }
-        }
-        let file_rows = source.stats().rows_read;
-        // An unusable file is listed in the summary with its error; the others are still analysed.
-        if source.finish().is_ok() {
-            readable += 1;
-        }
-        done_bytes += size as u64;
-        done_rows += file_rows;
+        self.request_ahead();
+        // Each slice is copied once, from the browser's ArrayBuffer into one reused buffer in
+        // Wasm memory, and the core borrows it from there.
+        Reading::start(&self.reading.parse, "parse");
+        self.buffer.resize(array.length() as usize, 0);
+        array.copy_to(&mut self.buffer);
+        Some(Ok(&self.buffer))
     }
-    if readable == 0 {
-        let result = analysis.finish();
-        let reasons: Vec<String> = result
-            .summary
-            .sources
-            .iter()
-            .map(|s| format!("{}: {}", s.name, s.error.as_deref().unwrap_or("no records")))
-            .collect();
-        return FromWorker::Failed { message: reasons.join("\n") };
-    }
-    finish(analysis)
 }

@@ -6,12 +6,11 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use sendas_core::model::SendClass;
-use sendas_core::{Analysis, SourceMeta};
+use sendas_core::{Analysis, AnalysisResult, SourceMeta};
 use sendas_lens_web::components::class_legend::{ClassLegend, ClassLegendProps};
 use sendas_lens_web::components::events_table::{EventsTable, EventsTableProps};
 use sendas_lens_web::components::headline::{Headline, HeadlineProps};
 use sendas_lens_web::filters::Filters;
-use sendas_lens_web::protocol::Payload;
 use sendas_lens_web::state::{visible_rows, Data, Rows, Sort};
 use sendas_lens_web::worker::SAMPLE;
 use wasm_bindgen::JsCast;
@@ -32,33 +31,53 @@ fn text(root: &Element, selector: &str) -> String {
     root.query_selector(selector).unwrap().unwrap_or_else(|| panic!("no {selector}")).text_content().unwrap_or_default()
 }
 
-fn sample() -> Rc<Payload> {
+fn sample() -> Rc<AnalysisResult> {
     let mut analysis = Analysis::default();
     analysis.read_source(SourceMeta { name: "sample".into(), exported_at: None }, SAMPLE).unwrap();
-    let r = analysis.finish();
-    Rc::new(Payload { summary: r.summary, sends: r.sends, source_names: r.source_names })
+    Rc::new(analysis.finish())
 }
 
 #[wasm_bindgen_test]
 async fn headline_numbers_are_plain_integers_from_the_core() {
-    let payload = sample();
+    let result = sample();
     let div = root();
-    let props = HeadlineProps { summary: payload.summary.clone(), on_rejected: Callback::noop(), rejected_open: false };
+    let props = HeadlineProps { summary: result.summary.clone(), on_rejected: Callback::noop(), rejected_open: false };
     yew::Renderer::<Headline>::with_root_and_props(div.clone(), props).render();
     yew::scheduler::flush().await;
     assert_eq!(text(&div, "[data-testid=rows-read]"), "233");
     assert_eq!(text(&div, "[data-testid=send-events]"), "131");
     assert_eq!(text(&div, "[data-testid=rejected]"), "0");
+    assert!(div.query_selector("[data-testid=unusable-inputs]").unwrap().is_none(), "every input was usable");
+}
+
+#[wasm_bindgen_test]
+async fn an_unusable_input_is_named_with_its_reason_as_text() {
+    let mut analysis = Analysis::default();
+    analysis.read_source(SourceMeta { name: "sample".into(), exported_at: None }, SAMPLE).unwrap();
+    let name = "<b>notes</b>\u{202e}vsc.txt";
+    let unusable = analysis.read_source(SourceMeta { name: name.into(), exported_at: None }, b"just some notes\n");
+    assert!(unusable.is_err());
+    let summary = analysis.finish().summary;
+    let reason = summary.unusable_inputs[0].reason.clone();
+    let div = root();
+    let props = HeadlineProps { summary, on_rejected: Callback::noop(), rejected_open: false };
+    yew::Renderer::<Headline>::with_root_and_props(div.clone(), props).render();
+    yew::scheduler::flush().await;
+    let shown = text(&div, "[data-testid=unusable-inputs]");
+    assert_eq!(shown, format!("Not read: <b>notes</b>[U+202E]vsc.txt: {reason}"));
+    assert!(div.query_selector("[data-testid=unusable-inputs] b").unwrap().is_none(), "the name stays text");
+    assert!(text(&div, "[data-testid=sources]").contains("[U+202E]vsc.txt (not read)"));
+    assert_eq!(text(&div, "[data-testid=rows-read]"), "233");
 }
 
 #[wasm_bindgen_test]
 async fn the_legend_counts_classes_and_asks_to_filter() {
-    let payload = sample();
+    let result = sample();
     let div = root();
     let clicked = Rc::new(RefCell::new(Vec::new()));
     let log = clicked.clone();
     let props = ClassLegendProps {
-        counts: payload.summary.by_class,
+        counts: result.summary.by_class,
         selected: vec![],
         on_toggle: Callback::from(move |c: SendClass| log.borrow_mut().push(c)),
     };
@@ -73,13 +92,13 @@ async fn the_legend_counts_classes_and_asks_to_filter() {
 
 #[wasm_bindgen_test]
 async fn the_table_renders_only_the_rows_in_view() {
-    let payload = sample();
+    let result = sample();
     let filters = Filters { include_send: true, ..Filters::default() };
-    let rows = visible_rows(&payload.sends, &filters, Sort::default());
+    let rows = visible_rows(&result.sends, &filters, Sort::default());
     assert_eq!(rows.len(), 131);
     let div = root();
     let props = EventsTableProps {
-        data: Data(payload),
+        data: Data(result),
         rows: Rows(Rc::new(rows)),
         sort: Sort::default(),
         selected: None,

@@ -68,10 +68,8 @@ pub fn app() -> Html {
         let dispatch = state.dispatcher();
         Callback::from(move |reply: FromWorker| match reply {
             FromWorker::Ready => {}
-            FromWorker::Progress { file, bytes, total, rows } => {
-                dispatch.dispatch(Action::Progress { file, bytes, total, rows })
-            }
-            FromWorker::Done(payload) => dispatch.dispatch(Action::Loaded(Rc::new(*payload))),
+            FromWorker::Progress(progress) => dispatch.dispatch(Action::Progress(progress)),
+            FromWorker::Done(result) => dispatch.dispatch(Action::Loaded(Rc::from(result))),
             FromWorker::RawRecord { index, text } => dispatch.dispatch(Action::RawRecord { index, text }),
             FromWorker::Failed { message } => dispatch.dispatch(Action::Failed(message)),
         })
@@ -103,12 +101,12 @@ pub fn app() -> Html {
         Callback::from(move |files: Vec<File>| {
             let total = files.iter().map(|f| f.size() as u64).sum();
             let label = if files.len() == 1 { files[0].name() } else { format!("{} files", files.len()) };
-            start(Request::Files(files), label, total);
+            start(Request::analyse(files), label, total);
         })
     };
     let on_sample = {
         let start = start.clone();
-        Callback::from(move |()| start(Request::Sample, "the sample".into(), SAMPLE_LEN))
+        Callback::from(move |()| start(Request::sample(), "the sample".into(), SAMPLE_LEN))
     };
     let on_cancel = {
         let (worker, dispatch) = (worker.clone(), state.dispatcher());
@@ -151,8 +149,8 @@ pub fn app() -> Html {
     let body = match &state.data {
         None => html! {},
         Some(data) => {
-            let payload = &data.0;
-            let summary = &payload.summary;
+            let result = &data.0;
+            let summary = &result.summary;
             let (filters, set) = (&state.filters, &set_filters);
             let on_toggle_class = filter_edit(filters, set, |f, class: SendClass| {
                 f.classes = if f.classes == [class] { Vec::new() } else { vec![class] };
@@ -169,36 +167,33 @@ pub fn app() -> Html {
             let download_report = {
                 let summary = summary.clone();
                 Callback::from(move |_| {
-                    if let Ok(text) = serde_json::to_string_pretty(&summary) {
-                        let _ = save_text("sendas-lens-report.json", "application/json", &text);
-                    }
+                    // The very bytes `sendas-lens summary --json` prints.
+                    let text = format!("{}\n", sendas_core::display::to_json(&summary, true));
+                    let _ = save_text("sendas-lens-report.json", "application/json", &text);
                 })
             };
             let download_csv = {
                 let (data, rows) = (data.clone(), (*rows).clone());
                 Callback::from(move |_| {
-                    let p = &data.0;
+                    let result = &data.0;
                     let lines: Vec<EventLine> = rows
                         .0
                         .iter()
                         .map(|&i| {
-                            let e = &p.sends[i];
-                            EventLine::new(
-                                e,
-                                p.source_names.get(e.event.source.file as usize).map_or("", String::as_str),
-                            )
+                            let send = &result.sends[i];
+                            EventLine::new(send, result.source_name(send.event.source))
                         })
                         .collect();
                     let _ = save_text("sendas-lens-events.csv", "text/csv", &events_csv(&lines));
                 })
             };
-            let selected = state.selected.and_then(|i| payload.sends.get(i).cloned());
+            let selected = state.selected.and_then(|i| result.sends.get(i).cloned());
             // Opening a send asks the worker for its raw record (raw records stay in the worker).
             let on_select = {
                 let (dispatch, worker, open) = (dispatch.clone(), worker.clone(), state.selected);
                 Callback::from(move |index: Option<usize>| {
                     if let (Some(i), Some(w)) = (index.filter(|&i| Some(i) != open), worker.borrow().as_ref()) {
-                        w.send(Request::RawRecord(i));
+                        w.send(Request::raw_record(i));
                     }
                     dispatch.dispatch(Action::Select(index));
                 })
@@ -213,7 +208,7 @@ pub fn app() -> Html {
                     }
                     <ClassLegend counts={summary.by_class} selected={state.filters.classes.clone()} on_toggle={on_toggle_class} />
                     <FiltersBar filters={state.filters.clone()} noise_count={*noise} shown={rows.0.len()}
-                        total={payload.sends.len()} workloads={summary.by_workload.keys().cloned().collect::<Vec<_>>()}
+                        total={result.sends.len()} workloads={summary.by_workload.keys().cloned().collect::<Vec<_>>()}
                         on_change={set_filters.clone()} />
                     <div class="exports">
                         <button type="button" class="button" data-testid="download-report" onclick={download_report}>{ "Download report (JSON)" }</button>
@@ -231,7 +226,7 @@ pub fn app() -> Html {
                         <EventsTable data={data.clone()} rows={(*rows).clone()} sort={state.sort} selected={state.selected}
                             on_sort={dispatch.to_callback().reform(Action::SortBy)} {on_select} />
                         if let Some(send) = selected {
-                            <DetailPanel source_name={payload.source_names.get(send.event.source.file as usize).cloned().unwrap_or_default()}
+                            <DetailPanel source_name={result.source_name(send.event.source).to_owned()}
                                 send={send} raw={state.raw_record.clone()} on_close={dispatch.to_callback().reform(|()| Action::Select(None))} />
                         }
                     </div>
@@ -249,11 +244,11 @@ pub fn app() -> Html {
             <main>
                 <DropZone on_files={on_files} on_sample={on_sample} compact={state.data.is_some()} />
                 { match &state.phase {
-                    Phase::Reading { file, bytes, total, rows } => html! {
-                        <ProgressBar file={file.clone()} bytes={*bytes} total={*total} rows={*rows} on_cancel={on_cancel} />
+                    Phase::Reading(progress) => html! {
+                        <ProgressBar progress={progress.clone()} on_cancel={on_cancel} />
                     },
                     Phase::Failed(message) => html! {
-                        <p class="error" role="alert" data-testid="error">{ message }</p>
+                        <p class="error" role="alert" data-testid="error">{ crate::text::visible(message) }</p>
                     },
                     Phase::Idle => html! {},
                 } }

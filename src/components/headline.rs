@@ -1,4 +1,5 @@
-//! The headline numbers. Each holds a plain integer as its text (tests read them).
+//! The inputs read, the ones that could not be and why, and the headline numbers. Each number
+//! holds a plain integer as its text (tests read them).
 
 use sendas_core::report::Summary;
 use yew::prelude::*;
@@ -44,13 +45,21 @@ pub fn headline(props: &HeadlineProps) -> Html {
                     if i > 0 { { "; " } }
                     <strong>{ visible(&src.name) }</strong>
                     { match (&src.format, &src.error) {
-                        (_, Some(error)) => format!(" (not read: {error})"),
+                        // Why is said on its own line below, with the other unusable inputs.
+                        (_, Some(_)) => " (not read)".to_owned(),
                         (Some(format), None) => format!(" ({format}, {} records)", src.rows_read),
                         (None, None) => String::new(),
                     } }
                 </>
             }) }
         </p>
+        if !s.unusable_inputs.is_empty() {
+            // Each input on its own line (`.error` keeps line breaks); names and reasons as text.
+            <p class="error" role="status" data-testid="unusable-inputs">
+                { s.unusable_inputs.iter().map(|input| format!("Not read: {}: {}", visible(&input.file), visible(&input.reason)))
+                    .collect::<Vec<_>>().join("\n") }
+            </p>
+        }
         <section class="headline" aria-label="Totals">
             { card("rows-read", s.rows_read, "rows read") }
             { card("events", s.events, "events") }

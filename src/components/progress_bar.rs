@@ -1,17 +1,14 @@
 //! Reading progress, with Cancel.
 
+use sendas_core::Progress;
 use yew::prelude::*;
+
+use crate::text::visible;
 
 #[derive(Properties, PartialEq)]
 pub struct ProgressBarProps {
-    /// File being read.
-    pub file: String,
-    /// Bytes read.
-    pub bytes: u64,
-    /// Bytes in all.
-    pub total: u64,
-    /// Records read.
-    pub rows: u64,
+    /// How far reading has come.
+    pub progress: Progress,
     /// Stop reading.
     pub on_cancel: Callback<()>,
 }
@@ -26,12 +23,13 @@ pub fn progress_bar(props: &ProgressBarProps) -> Html {
         let cb = props.on_cancel.clone();
         Callback::from(move |_| cb.emit(()))
     };
+    let Progress { file, bytes, total, rows } = &props.progress;
     html! {
         <section class="progress" aria-live="polite">
             <label for="read-progress">
-                { format!("Reading {}: {} of {}, {} records", props.file, megabytes(props.bytes), megabytes(props.total), props.rows) }
+                { format!("Reading {}: {} of {}, {rows} records", visible(file), megabytes(*bytes), megabytes(*total)) }
             </label>
-            <progress id="read-progress" data-testid="progress" max={props.total.max(1).to_string()} value={props.bytes.to_string()}></progress>
+            <progress id="read-progress" data-testid="progress" max={(*total).max(1).to_string()} value={bytes.to_string()}></progress>
             <button type="button" class="button" data-testid="cancel" onclick={on_cancel}>{ "Cancel" }</button>
         </section>
     }

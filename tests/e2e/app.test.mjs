@@ -13,7 +13,7 @@ import { createServer } from 'node:http';
 import { readFile, mkdir, writeFile, open as openFile, rm } from 'node:fs/promises';
 import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { join, dirname, extname, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -82,9 +82,12 @@ async function openApp(hash = '') {
   return { page, context, requests, problems };
 }
 
+function cliSummaryText(files) {
+  return execFileSync(cli, ['summary', '--json', ...files], { encoding: 'utf8' });
+}
+
 function cliSummary(files) {
-  const out = execFileSync(cli, ['summary', '--json', ...files], { encoding: 'utf8' });
-  return JSON.parse(out);
+  return JSON.parse(cliSummaryText(files));
 }
 
 async function headline(page) {
@@ -139,11 +142,14 @@ test('every fixture: headline numbers, class counts and the JSON report equal th
       basename(name),
       { timeout: 30000 },
     );
-    const expected = cliSummary([path]);
+    const expectedText = cliSummaryText([path]);
+    const expected = JSON.parse(expectedText);
     assert.deepEqual(await headline(page), expectedHeadline(expected), name);
     const report = await downloadText(page, 'download-report');
     assert.equal(report.name, 'sendas-lens-report.json');
     assert.deepEqual(JSON.parse(report.text), expected, `${name}: the app's report differs from summary --json`);
+    // Not just the same data: the same bytes.
+    assert.equal(report.text, expectedText, `${name}: the app's report is not byte-identical to summary --json`);
   }
   assert.deepEqual(problems, []);
   await context.close();
@@ -268,6 +274,51 @@ test('unusable files get the same clear reason as from the CLI', async () => {
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('a mixed drop: the unusable file is named, and the report equals the CLI\'s', async () => {
+  const { page, context, problems } = await openApp();
+  for (const bad of ['bad/not-an-audit-export.csv', 'bad/empty.csv']) {
+    const paths = ['purview-article-scenario.csv', bad].map((f) => join(fixtures, f));
+    // Real files (not buffers), so their modification times are the ones the CLI sees.
+    await page.setInputFiles('[data-testid=file-input]', paths);
+    await page.waitForFunction(
+      (n) => document.querySelector('[data-testid=unusable-inputs]')?.textContent.includes(n),
+      basename(bad),
+      { timeout: 30000 },
+    );
+    // The CLI reads the good file, warns about the other and succeeds.
+    const run = spawnSync(cli, ['summary', '--json', ...paths], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    assert.equal(run.status, 0, `${bad}: ${run.stderr}`);
+    assert.ok(run.stderr.split('\n').some((line) => line.includes('warning: ') && line.includes(basename(bad))), run.stderr);
+    const expected = JSON.parse(run.stdout);
+    assert.deepEqual(expected.unusable_inputs.map((u) => u.file), [basename(bad)], bad);
+    assert.deepEqual(await headline(page), expectedHeadline(expected), bad);
+    const report = JSON.parse((await downloadText(page, 'download-report')).text);
+    assert.deepEqual(report, expected, `${bad}: the app's report differs from summary --json`);
+    assert.deepEqual(report.unusable_inputs.map((u) => u.file), [basename(bad)], bad);
+    const { reason } = expected.unusable_inputs[0];
+    assert.ok(reason.length > 0, bad);
+    assert.equal(await page.textContent('[data-testid=unusable-inputs]'), `Not read: ${basename(bad)}: ${reason}`, bad);
+    assert.ok((await page.textContent('[data-testid=sources]')).includes(`${basename(bad)} (not read)`), bad);
+  }
+  // Nothing usable: no report, and each file's reason on its own line.
+  const both = ['empty.csv', 'not-an-audit-export.csv'].map((f) => join(fixtures, 'bad', f));
+  await page.setInputFiles('[data-testid=file-input]', both);
+  await page.waitForSelector('[data-testid=error]');
+  const none = spawnSync(cli, ['summary', ...both], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  assert.equal(none.status, 2);
+  const shown = await page.textContent('[data-testid=error]');
+  assert.equal(shown, both.map((path) => `${basename(path)}: ${cliReason(path)}`).join('\n'));
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+/** The CLI's reason for an unusable file on its own (its message after "sendas-lens: <path>: "). */
+function cliReason(path) {
+  const run = spawnSync(cli, ['summary', path], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  assert.equal(run.status, 2, path);
+  return run.stderr.trim().split(': ').slice(2).join(': ');
+}
 
 test('an XSS corpus in every displayed field stays inert and the layout holds', async () => {
   const { page, context, problems } = await openApp();

@@ -152,9 +152,10 @@ impl Analysis {
         inputs: impl IntoIterator<Item = I>,
         mut progress: impl FnMut(&Progress),
     ) -> Result<AnalysisResult, NoUsableInput> {
-        let mut inputs: Vec<I> = inputs.into_iter().collect();
+        let inputs: Vec<I> = inputs.into_iter().collect();
         let mut at = Progress { total: inputs.iter().map(Input::size).sum(), ..Progress::default() };
-        for input in &mut inputs {
+        // Each input is dropped once read, with its buffers and any reads still under way.
+        for mut input in inputs {
             let meta = input.meta();
             at.file.clone_from(&meta.name);
             let (done_bytes, done_rows) = (at.bytes, at.rows);
