@@ -344,7 +344,9 @@ fn an_unusable_input_beside_good_ones_is_a_warning_not_a_failure() {
         assert_eq!(listed["file"], std::path::Path::new(unusable).file_name().unwrap().to_str().unwrap());
         assert!(err.trim_end().ends_with(listed["reason"].as_str().unwrap()), "{err} / {listed}");
         // The good export's numbers are what it gives alone.
-        for key in ["rows_read", "events", "rejected", "duplicates", "send_events", "by_class", "connectors"] {
+        for key in
+            ["rows_read", "events", "rejected", "duplicates", "send_events", "by_class", "connectors", "delay_note"]
+        {
             assert_eq!(s[key], alone[key], "{unusable}: {key}");
         }
     }

@@ -32,9 +32,10 @@ pub(super) fn assemble(mut analysis: Analysis) -> AnalysisResult {
     let blind: Vec<&str> =
         delays.iter().filter(|(_, d)| d.measured + d.bounded == 0).map(|(w, _)| w.as_str()).collect();
     let formats: Vec<&str> = analysis.sources.iter().filter_map(|s| s.format).map(|f| f.name()).collect();
-    let delay_note = (records.len() > 0)
-        .then(|| delay_note(&formats, analysis.sources.len(), inference.can_bound, known, &blind))
-        .flatten();
+    // An input that could not be used is no export to compare with.
+    let usable = analysis.sources.iter().filter(|s| s.error.is_none()).count();
+    let delay_note =
+        (records.len() > 0).then(|| delay_note(&formats, usable, inference.can_bound, known, &blind)).flatten();
 
     let mut report = SendReport::default();
     for send in &analysis.sends {
