@@ -5,22 +5,11 @@
 //! The UI shows those characters as visible markers instead. (Other controls do nothing in
 //! HTML text; on a terminal they do, and the CLI shows them too: `sendas_core::display`.)
 
-use sendas_core::display::is_bidi_control;
+use sendas_core::display::{is_bidi_control, replace_chars};
 
 /// The text with every bidirectional control shown as `[U+XXXX]`.
 pub fn visible(text: &str) -> String {
-    if !text.chars().any(is_bidi_control) {
-        return text.to_owned();
-    }
-    let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        if is_bidi_control(c) {
-            out.push_str(&format!("[U+{:04X}]", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    replace_chars(text, is_bidi_control, |c| format!("[U+{:04X}]", c as u32)).into_owned()
 }
 
 #[cfg(test)]

@@ -29,13 +29,19 @@ pub fn is_hidden_control(c: char) -> bool {
 /// assert_eq!(visible("plain café"), "plain café");
 /// ```
 pub fn visible(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(is_hidden_control) {
+    replace_chars(text, is_hidden_control, |c| format!("[U+{:04X}]", c as u32))
+}
+
+/// The text with every character `hide` picks written as `shown(c)` instead: borrowed when
+/// there is none (almost always).
+pub fn replace_chars(text: &str, hide: impl Fn(char) -> bool, shown: impl Fn(char) -> String) -> Cow<'_, str> {
+    if !text.chars().any(&hide) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 16);
     for c in text.chars() {
-        if is_hidden_control(c) {
-            out.push_str(&format!("[U+{:04X}]", c as u32));
+        if hide(c) {
+            out.push_str(&shown(c));
         } else {
             out.push(c);
         }
@@ -57,19 +63,9 @@ pub fn to_json<T: serde::Serialize + ?Sized>(value: &T, pretty: bool) -> String 
     // Serialising plain data into a String cannot fail.
     let text =
         if pretty { serde_json::to_string_pretty(value) } else { serde_json::to_string(value) }.unwrap_or_default();
-    if !text.chars().any(is_hidden_control) {
-        return text;
-    }
-    let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        // Outside strings JSON has only ASCII white space, which serde_json writes as itself.
-        if is_hidden_control(c) && !matches!(c, '\n' | ' ') {
-            out.push_str(&format!("\\u{:04x}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    // Outside strings JSON has only ASCII white space, which serde_json writes as itself.
+    let raw_in_a_string = |c: char| is_hidden_control(c) && c != '\n';
+    replace_chars(&text, raw_in_a_string, |c| format!("\\u{:04x}", c as u32)).into_owned()
 }
 
 #[cfg(test)]
