@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use sendas_core::report::{human_duration, DelayBin, DelayStats};
+use sendas_core::report::{human_duration, DelayBin, DelayStats, MAX_PLAUSIBLE_DELAY_SECONDS};
 use yew::prelude::*;
 
 use crate::chart::{nice_ceiling, scale};
@@ -56,6 +56,9 @@ fn workload_panel(name: &str, bins: &[DelayBin], d: &DelayStats) -> Html {
                 { format!("{} measured: p50 {}, p90 {}, p99 {}, max {}", d.measured, fmt(d.p50_seconds), fmt(d.p90_seconds), fmt(d.p99_seconds), fmt(d.max_seconds)) }
                 if d.bounded > 0 {
                     <br />{ format!("{} bounded between exports: typically between {} and {} late", d.bounded, fmt(d.bounded_min_p50_seconds), fmt(d.bounded_max_p50_seconds)) }
+                }
+                if d.negative + d.implausible > 0 {
+                    <br /><span data-testid="delays-left-out">{ format!("left out: {} arrived before they happened, {} over {}", d.negative, d.implausible, human_duration(MAX_PLAUSIBLE_DELAY_SECONDS)) }</span>
                 }
             </p>
             <svg width={(LEFT + PLOT_W + 40.0).to_string()} viewBox={format!("0 0 {} {height}", LEFT + PLOT_W + 40.0)} role="img"

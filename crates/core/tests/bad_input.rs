@@ -261,3 +261,25 @@ fn operations_are_counted_under_one_spelling() {
     let ops: Vec<(&str, u64)> = r.summary.by_operation.iter().map(|(op, c)| (op.as_str(), c.total())).collect();
     assert_eq!(ops, vec![("SendAs", 3), ("SendOnBehalf", 2)]);
 }
+
+#[test]
+fn delays_that_cannot_be_true_are_counted_apart_and_warned_about() {
+    // An ingestion time before the event (clock skew, or a wrong column picked in the query),
+    // and a year-0 event arriving in 2026: neither is a delay of the log.
+    let export = "TimeGenerated [UTC],OfficeId,OfficeWorkload,Operation,UserId,IngestionTime [UTC]\n\
+        2026-11-20T09:00:00Z,1,Exchange,SendAs,a@contoso.com,2026-11-20T09:10:00Z\n\
+        2026-11-20T09:00:00Z,2,Exchange,SendAs,a@contoso.com,2026-11-20T08:59:00Z\n\
+        0001-01-01T00:00:00Z,3,Exchange,SendAs,a@contoso.com,2026-11-20T09:00:00Z\n\
+        2026-11-20T09:00:00Z,4,SharePoint,FileAccessed,a@contoso.com,2026-11-20T09:02:00Z\n";
+    let r = analyse_chunked(&[("skewed.csv", export.as_bytes(), None)], 16);
+    assert_counts_add_up(&r);
+    let exchange = &r.summary.delays["Exchange"];
+    assert_eq!((exchange.measured, exchange.negative, exchange.implausible), (1, 1, 1));
+    assert_eq!((exchange.p50_seconds, exchange.max_seconds), (Some(600), Some(600)));
+    assert_eq!(exchange.histogram.iter().sum::<u64>(), 1);
+    assert_eq!(r.summary.delays["SharePoint"].negative, 0);
+    let warnings = r.summary.warnings.join("\n");
+    assert!(warnings.contains("1 Exchange event: the arrival time is earlier than the event time"), "{warnings}");
+    assert!(warnings.contains("1 Exchange event: the delay is over 30 days"), "{warnings}");
+    assert!(!r.summary.findings.iter().any(|f| f.text.contains("days")), "no finding of a delay in days");
+}

@@ -9,8 +9,8 @@ use super::records::MAX_TRACKED_SOURCES;
 use super::source::SourceState;
 use super::{source_name, Analysis, AnalysisResult};
 use crate::report::{
-    delay_bins, delay_note, findings, input_warnings, ErrorRow, FindingInput, InputNotes, SendReport, SourceSummary,
-    Summary, TimeRange, UnusableInput, MAX_LISTED_ERRORS,
+    delay_bins, delay_note, delay_warnings, findings, input_warnings, ErrorRow, FindingInput, InputNotes, SendReport,
+    SourceSummary, Summary, TimeRange, UnusableInput, MAX_LISTED_ERRORS,
 };
 
 /// Per-input counts that follow from the store: new events and records without an id.
@@ -75,7 +75,8 @@ pub(super) fn assemble(mut analysis: Analysis) -> AnalysisResult {
         .zip(&counts)
         .map(|(s, c)| InputNotes { name: &s.meta.name, stats: &s.stats, unkeyed: c.unkeyed })
         .collect();
-    let warnings = input_warnings(&notes, MAX_TRACKED_SOURCES);
+    let mut warnings = input_warnings(&notes, MAX_TRACKED_SOURCES);
+    warnings.extend(delay_warnings(&delays));
     let sources: Vec<SourceSummary> =
         analysis.sources.iter().zip(&counts).map(|(s, c)| source_summary(s, *c)).collect();
     let unusable_inputs = analysis

@@ -21,6 +21,10 @@ const HOUR: i64 = 3600;
 const EDGES: [i64; 6] = [15 * MINUTE, HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, 24 * HOUR];
 const LABELS: [&str; 7] = ["<15 min", "15–60 min", "1–3 h", "3–6 h", "6–12 h", "12–24 h", ">24 h"];
 
+/// Longest delay taken as real: Microsoft documents delays of hours, exceptionally days. A
+/// longer one says more about the input (a wrong column, a year-0 date) than about the log.
+pub const MAX_PLAUSIBLE_DELAY_SECONDS: i64 = 30 * 86_400;
+
 /// Number of delay bins.
 pub const BIN_COUNT: usize = 7;
 
@@ -35,7 +39,7 @@ pub fn delay_bins() -> Vec<DelayBin> {
         .collect()
 }
 
-/// The bin a delay falls in. Negative delays (clock skew between services) count in the first.
+/// The bin a delay falls in (negative ones, which the figures leave out, in the first).
 pub fn bin_of(seconds: i64) -> usize {
     EDGES.iter().position(|&edge| seconds < edge).unwrap_or(BIN_COUNT - 1)
 }
@@ -79,11 +83,24 @@ pub struct DelayStats {
     pub bounded_max_p50_seconds: Option<i64>,
     /// Where the measured arrivals came from (`ingestion-time`, `content-created`).
     pub arrival_sources: Vec<String>,
+    /// Events that arrived before they happened (clock skew, or a wrong column): left out of
+    /// every figure above.
+    pub negative: u64,
+    /// Events whose delay, measured or at least, exceeds [`MAX_PLAUSIBLE_DELAY_SECONDS`]: left
+    /// out of every figure above.
+    pub implausible: u64,
 }
 
 impl DelayStats {
     /// Computes the figures from raw measurements and bounds (both consumed, sorted in place).
-    pub fn compute(mut measured: Vec<i64>, bounds: Vec<(i64, i64)>, arrival_sources: Vec<String>) -> Self {
+    /// Delays that cannot be true (negative, or beyond [`MAX_PLAUSIBLE_DELAY_SECONDS`]) are
+    /// counted apart and left out of the percentiles and the histograms.
+    pub fn compute(mut measured: Vec<i64>, mut bounds: Vec<(i64, i64)>, arrival_sources: Vec<String>) -> Self {
+        let before = (measured.len() + bounds.len()) as u64;
+        let negative = (measured.iter().filter(|&&d| d < 0).count() + bounds.iter().filter(|b| b.1 < 0).count()) as u64;
+        measured.retain(|&d| (0..=MAX_PLAUSIBLE_DELAY_SECONDS).contains(&d));
+        bounds.retain(|&(low, high)| high >= 0 && low <= MAX_PLAUSIBLE_DELAY_SECONDS);
+        let implausible = before - negative - (measured.len() + bounds.len()) as u64;
         measured.sort_unstable();
         let mut histogram = vec![0u64; BIN_COUNT];
         for &d in &measured {
@@ -128,6 +145,8 @@ impl DelayStats {
             bounded_min_p50_seconds: percentile(&lows, 0.5),
             bounded_max_p50_seconds: percentile(&highs, 0.5),
             arrival_sources,
+            negative,
+            implausible,
         }
     }
 }
@@ -190,6 +209,21 @@ mod tests {
         assert_eq!(s.bounded, 1);
         assert_eq!(s.bounded_at_least[0], 1);
         assert_eq!(s.bounded_at_most[3], 1, "5.6 h is in 3–6 h");
+    }
+
+    #[test]
+    fn delays_that_cannot_be_true_are_counted_apart() {
+        let year_9999 = 253_402_300_799 - 0;
+        let s = DelayStats::compute(
+            vec![-120, 60, 600, year_9999, 31 * 86_400],
+            vec![(100, 20_000), (40 * 86_400, 50 * 86_400)],
+            vec![],
+        );
+        assert_eq!((s.negative, s.implausible), (1, 3));
+        assert_eq!((s.measured, s.bounded), (2, 1));
+        assert_eq!(s.histogram, vec![2, 0, 0, 0, 0, 0, 0], "the skewed one is not in the shortest bin");
+        assert_eq!((s.p50_seconds, s.max_seconds), (Some(60), Some(600)));
+        assert_eq!(s.bounded_at_least[0], 1);
     }
 
     #[test]

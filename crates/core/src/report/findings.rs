@@ -365,6 +365,28 @@ pub(crate) fn input_warnings(inputs: &[InputNotes<'_>], tracked: usize) -> Vec<S
     warnings
 }
 
+/// What the delay figures leave out, per workload: arrivals before the event, and delays
+/// longer than any the log takes.
+pub(crate) fn delay_warnings(delays: &BTreeMap<String, DelayStats>) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for (workload, stats) in delays {
+        if stats.negative > 0 {
+            warnings.push(format!(
+                "{}: the arrival time is earlier than the event time (clock skew, or a wrong column?); left out of the delay figures.",
+                plural(stats.negative as usize, &format!("{workload} event"), &format!("{workload} events"))
+            ));
+        }
+        if stats.implausible > 0 {
+            warnings.push(format!(
+                "{}: the delay is over {}, longer than the audit log takes (a wrong date?); left out of the delay figures.",
+                plural(stats.implausible as usize, &format!("{workload} event"), &format!("{workload} events")),
+                human_duration(super::delays::MAX_PLAUSIBLE_DELAY_SECONDS)
+            ));
+        }
+    }
+    warnings
+}
+
 /// Why delays could not be measured, where they could not: `known` delays measured or bounded
 /// in all, over inputs of these `formats` (`inputs` of them); `blind`, the workloads with none.
 pub(crate) fn delay_note(

@@ -18,9 +18,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::classify::Classification;
 use crate::model::{AuditEvent, OwnerChange, SendClass};
-pub use delays::{bin_of, delay_bins, human_duration, percentile, DelayBin, DelayStats, BIN_COUNT};
+pub use delays::{
+    bin_of, delay_bins, human_duration, percentile, DelayBin, DelayStats, BIN_COUNT, MAX_PLAUSIBLE_DELAY_SECONDS,
+};
 pub use export::{events_csv, neutralise_formula, CSV_COLUMNS};
-pub(crate) use findings::{delay_note, input_warnings, InputNotes};
+pub(crate) use findings::{delay_note, delay_warnings, input_warnings, InputNotes};
 pub use findings::{findings, Finding, FindingFilter, FindingInput};
 pub use timeline::{bucket_for_range, bucket_start, TimeBucket, Timeline, TimelineRow};
 
