@@ -213,7 +213,7 @@ mod tests {
 
     #[test]
     fn delays_that_cannot_be_true_are_counted_apart() {
-        let year_9999 = 253_402_300_799 - 0;
+        let year_9999 = 253_402_300_799;
         let s = DelayStats::compute(
             vec![-120, 60, 600, year_9999, 31 * 86_400],
             vec![(100, 20_000), (40 * 86_400, 50 * 86_400)],
