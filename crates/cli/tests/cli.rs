@@ -531,3 +531,21 @@ fn exported_at_must_name_a_given_file_and_an_rfc3339_time() {
     let s: Value = serde_json::from_slice(&ok.stdout).unwrap();
     assert_eq!(s["sources"][0]["exported_at"], "2026-11-20T11:00:00Z");
 }
+
+#[test]
+fn an_empty_export_alone_is_a_report_of_nothing_and_an_empty_file_alone_is_an_error() {
+    let dir = std::env::temp_dir().join(format!("sendas-lens-nothing-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let nothing = dir.join("search-found-nothing.json");
+    std::fs::write(&nothing, "{\"value\":[]}").unwrap();
+    let out = run(&["summary", "--json", &nothing.display().to_string()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((s["rows_read"].as_u64(), s["formats"][0].as_str()), (Some(0), Some("graph-json")));
+    assert!(s["warnings"][0].as_str().unwrap().contains("holds no records"), "{s}");
+    let zero_bytes = dir.join("zero.csv");
+    std::fs::write(&zero_bytes, "").unwrap();
+    let out = run(&["summary", &zero_bytes.display().to_string()]);
+    assert_eq!(out.status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -283,3 +283,46 @@ fn delays_that_cannot_be_true_are_counted_apart_and_warned_about() {
     assert!(warnings.contains("1 Exchange event: the delay is over 30 days"), "{warnings}");
     assert!(!r.summary.findings.iter().any(|f| f.text.contains("days")), "no finding of a delay in days");
 }
+
+#[test]
+fn an_export_of_a_search_that_found_nothing_is_zero_records_not_an_error() {
+    for (name, text, format) in [
+        ("empty-array.json", "[]", "management-api-json"),
+        ("empty-array-spaced.json", " [ \n ] \n", "management-api-json"),
+        (
+            "graph-empty-value.json",
+            r#"{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#records","value":[]}"#,
+            "graph-json",
+        ),
+        (
+            "graph-next-link-only.json",
+            r#"{"@odata.nextLink":"https://graph.microsoft.com/v1.0/security/auditLog/queries/q/records?$skiptoken=x"}"#,
+            "graph-json",
+        ),
+    ] {
+        let mut analysis = Analysis::default();
+        let format_read = analysis.read_source(SourceMeta { name: name.into(), exported_at: None }, text.as_bytes());
+        assert_eq!(format_read.map(|f| f.name()), Ok(format), "{name}");
+        let r = analysis.finish();
+        assert_counts_add_up(&r);
+        assert_eq!(counts(&r), (0, 0, 0, 0), "{name}");
+        assert!(r.summary.unusable_inputs.is_empty(), "{name}");
+        assert!(
+            r.summary.warnings.iter().any(|w| w.starts_with(&format!("{name} holds no records"))),
+            "{name}: {:?}",
+            r.summary.warnings
+        );
+    }
+    // Beside a real export, an empty one changes nothing but the warning.
+    let good = fixture("graph-audit-query.json");
+    let alone = analyse_chunked(&[("graph-audit-query.json", &good, None)], 4096);
+    let with_empty =
+        analyse_chunked(&[("empty.json", b"{\"value\":[]}", None), ("graph-audit-query.json", &good, None)], 4096);
+    assert_eq!(counts(&with_empty), counts(&alone));
+    assert_eq!(with_empty.summary.by_class, alone.summary.by_class);
+    // A JSON object that is neither records nor a Graph page is still no export.
+    assert!(matches!(
+        Analysis::default().read_source(SourceMeta { name: "x.json".into(), exported_at: None }, b"{\"name\":\"x\"}"),
+        Err(FatalError::NotAnAuditExport { .. })
+    ));
+}

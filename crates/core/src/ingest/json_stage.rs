@@ -5,7 +5,7 @@
 
 use super::error::{FatalError, JsonPart, RowErrorKind};
 use super::fields::{clip, json_error_kind, parse_record};
-use super::format::detect_json;
+use super::format::{detect_json, Format};
 use super::json_records::{JsonRecords, Piece};
 use super::rows::{fast_lane_takes, RowState};
 use super::sink::EventSink;
@@ -31,8 +31,14 @@ impl JsonStage {
     pub(crate) fn finish(&mut self, rows: &mut RowState, sink: &mut dyn EventSink) {
         let Self { records, last_stray_line } = self;
         records.finish(&mut |piece| read_piece(rows, sink, last_stray_line, piece));
-        if records.layout().is_none() && rows.stats.rows_read == 0 && rows.fatal.is_none() {
-            rows.fatal = Some(FatalError::NotAnAuditExport { seen: "JSON with no records".into() });
+        match records.layout() {
+            None if rows.stats.rows_read == 0 && rows.fatal.is_none() => {
+                rows.fatal = Some(FatalError::NotAnAuditExport { seen: "JSON with no records".into() });
+            }
+            // An export of a search that found nothing (`[]`, `{"value":[]}`), or whose every
+            // record was damaged: the layout still says which export it is.
+            Some(layout) if rows.format.is_none() => rows.format = Some(detect_json(layout, b"")),
+            _ => {}
         }
     }
 }
@@ -56,6 +62,10 @@ fn read_piece(rows: &mut RowState, sink: &mut dyn EventSink, last_stray_line: &m
                 return;
             }
             match parse_record(text) {
+                // A Graph page with no `value`, only its paging links: a search that found nothing.
+                Ok(fields) if first && !fields.looks_like_audit() && is_graph_page(text) => {
+                    rows.format = Some(Format::GraphJson);
+                }
                 // Not a record of an export that was misread: the input is not an export.
                 Ok(fields) if first && !fields.looks_like_audit() => {
                     rows.fatal = Some(FatalError::NotAnAuditExport { seen: clip(text) });
@@ -100,4 +110,9 @@ fn fast_record(rows: &mut RowState, sink: &mut dyn EventSink, line: u64, text: &
     rows.stats.rows_read += 1;
     rows.accept_fields(sink, &record, line, &String::new);
     true
+}
+
+/// A Graph response envelope (`@odata.context`, `@odata.nextLink`) that carries no records.
+fn is_graph_page(text: &str) -> bool {
+    text.contains("\"@odata.")
 }

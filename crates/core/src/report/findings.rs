@@ -330,6 +330,8 @@ pub(crate) struct InputNotes<'a> {
     pub stats: &'a IngestStats,
     /// Its records without an id.
     pub unkeyed: u64,
+    /// It could be read (an unusable input is reported apart, with its reason).
+    pub usable: bool,
 }
 
 /// Things the reader should know about the inputs; delays are compared across the first
@@ -338,6 +340,11 @@ pub(crate) fn input_warnings(inputs: &[InputNotes<'_>], tracked: usize) -> Vec<S
     let mut warnings = Vec::new();
     for input in inputs {
         let (name, stats) = (input.name, input.stats);
+        if input.usable && stats.rows_read == 0 {
+            warnings.push(format!(
+                "{name} holds no records: an export of a search that found nothing? Check the search's dates, users and operations."
+            ));
+        }
         if stats.rows_read == PURVIEW_EXPORT_CAP {
             warnings.push(format!(
                 "{name} holds exactly {PURVIEW_EXPORT_CAP} records, Purview's export limit: the search probably had more results than were exported. Narrow the date range and export again."
