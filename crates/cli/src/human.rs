@@ -98,6 +98,10 @@ pub fn print_summary(out: &mut dyn Write, result: &AnalysisResult) -> io::Result
         for e in s.errors.iter().take(SHOWN_ERRORS) {
             writeln!(out, "  {}:{}: {}", v(&e.file), e.line, v(&e.message))?;
         }
+        writeln!(out, "By reason")?;
+        for r in &s.rejected_by_reason {
+            writeln!(out, "  {}: {} × {} (lines {} to {})", v(&r.file), r.reason, r.count, r.first_line, r.last_line)?;
+        }
     }
     Ok(())
 }

@@ -44,5 +44,6 @@ pub mod time;
 
 pub use analysis::{
     Analysis, AnalysisResult, Input, MemoryInput, NoUsableInput, Progress, ReadError, SourceMeta, SourceReader,
+    KEPT_ERRORS,
 };
 pub use ingest::PURVIEW_EXPORT_CAP;

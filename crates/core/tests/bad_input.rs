@@ -326,3 +326,21 @@ fn an_export_of_a_search_that_found_nothing_is_zero_records_not_an_error() {
         Err(FatalError::NotAnAuditExport { .. })
     ));
 }
+
+#[test]
+fn rejections_beyond_the_first_thousand_are_counted_not_kept() {
+    // A Purview header, then 5,000 one-character rows and one cut JSON: garbage by the line.
+    let mut export = String::from("RecordId,CreationDate,RecordType,Operation,UserId,AuditData\n");
+    for _ in 0..5000 {
+        export.push_str("x\n");
+    }
+    export.push_str("1,2026-11-20,2,SendAs,a@contoso.com,\"{\"\"Id\"\":\"\"1\"\"\n");
+    let r = analyse_chunked(&[("garbage.csv", export.as_bytes(), None)], 4096);
+    assert_counts_add_up(&r);
+    assert_eq!(r.summary.rejected, 5001);
+    assert_eq!(r.errors.len(), sendas_core::KEPT_ERRORS);
+    let by_reason: Vec<(&str, u64, u64, u64)> =
+        r.summary.rejected_by_reason.iter().map(|t| (t.reason.as_str(), t.count, t.first_line, t.last_line)).collect();
+    assert_eq!(by_reason, vec![("column-count", 5000, 2, 5001), ("unterminated-quote", 1, 5002, 5002)]);
+    assert_eq!(r.summary.rejected_by_reason[0].example, "the row has 1 fields but the header has 6");
+}

@@ -38,7 +38,8 @@ pub struct AnalysisResult {
     pub summary: Summary,
     /// Every distinct send-type event, classified, in input order.
     pub sends: Vec<ClassifiedEvent>,
-    /// Every rejected record.
+    /// The first [`KEPT_ERRORS`] rejected records, whole (the rest are counted in the summary's
+    /// `rejected_by_reason`).
     #[serde(skip)]
     pub errors: Vec<RowError>,
     /// Input names by index, for [`SourceRef::file`].
@@ -57,6 +58,20 @@ fn source_name(names: &[String], source: SourceRef) -> &str {
     names.get(source.file as usize).map_or("", String::as_str)
 }
 
+/// Rejected records kept whole; the rest are only counted, by input and reason. A file of
+/// garbage rejects a record per line: keeping each would make memory grow with the file.
+pub const KEPT_ERRORS: usize = 1000;
+
+/// Rejections of one input for one reason.
+#[derive(Clone, Debug)]
+struct RejectTally {
+    file: u32,
+    reason: &'static str,
+    count: u64,
+    first: RowError,
+    last_line: u64,
+}
+
 /// The running analysis of one or more inputs.
 pub struct Analysis {
     rules: RuleSet,
@@ -72,6 +87,8 @@ pub struct Analysis {
     /// The record number of each owner change.
     owner_change_records: Vec<u32>,
     errors: Vec<RowError>,
+    /// Every rejection counted, by input and reason, in order of first sighting.
+    reject_tallies: Vec<RejectTally>,
     keep_send_details: bool,
     record_limit: usize,
     fast_lane: bool,
@@ -97,6 +114,7 @@ impl Analysis {
             owner_changes: Vec::new(),
             owner_change_records: Vec::new(),
             errors: Vec::new(),
+            reject_tallies: Vec::new(),
             keep_send_details: true,
             record_limit: MAX_RECORD_BYTES,
             fast_lane: true,
@@ -143,7 +161,12 @@ impl Analysis {
         // one keeps its counts: records read before the failure are in the report.
         source.stats = match error {
             Some(FatalError::Unreadable { .. }) | None => stats,
-            Some(_) => IngestStats::default(),
+            Some(_) => {
+                // Nor its rejections: the lines it could not read were never records.
+                self.errors.retain(|e| e.source.file != file);
+                self.reject_tallies.retain(|t| t.file != file);
+                IngestStats::default()
+            }
         };
         source.error = error;
     }
@@ -185,9 +208,16 @@ impl Analysis {
                 self.owner_change_records.push(record);
             }
         }
-        self.errors.extend(later.errors.into_iter().map(|mut e| {
+        let room = KEPT_ERRORS.saturating_sub(self.errors.len());
+        self.errors.extend(later.errors.into_iter().take(room).map(|mut e| {
             e.source.file += offset;
             e
+        }));
+        // Tallies are per input, and `later`'s inputs are new here: they only move.
+        self.reject_tallies.extend(later.reject_tallies.into_iter().map(|mut tally| {
+            tally.file += offset;
+            tally.first.source.file += offset;
+            tally
         }));
         self.sources.extend(later.sources);
     }
@@ -272,7 +302,25 @@ impl EventSink for Analysis {
     }
 
     fn rejected(&mut self, error: RowError) {
-        self.errors.push(error);
+        let reason = error.kind.name();
+        // A handful of reasons per input: a scan from the end finds the current one at once.
+        let tally = self.reject_tallies.iter_mut().rev().find(|t| t.file == error.source.file && t.reason == reason);
+        match tally {
+            Some(tally) => {
+                tally.count += 1;
+                tally.last_line = error.source.line;
+            }
+            None => self.reject_tallies.push(RejectTally {
+                file: error.source.file,
+                reason,
+                count: 1,
+                first: error.clone(),
+                last_line: error.source.line,
+            }),
+        }
+        if self.errors.len() < KEPT_ERRORS {
+            self.errors.push(error);
+        }
     }
 }
 

@@ -9,8 +9,8 @@ use super::records::MAX_TRACKED_SOURCES;
 use super::source::SourceState;
 use super::{source_name, Analysis, AnalysisResult};
 use crate::report::{
-    delay_bins, delay_note, delay_warnings, findings, input_warnings, ErrorRow, FindingInput, InputNotes, SendReport,
-    SourceSummary, Summary, TimeRange, UnusableInput, MAX_LISTED_ERRORS,
+    delay_bins, delay_note, delay_warnings, findings, input_warnings, ErrorRow, FindingInput, InputNotes,
+    RejectedReason, SendReport, SourceSummary, Summary, TimeRange, UnusableInput, MAX_LISTED_ERRORS,
 };
 
 /// Per-input counts that follow from the store: new events and records without an id.
@@ -95,6 +95,19 @@ pub(super) fn assemble(mut analysis: Analysis) -> AnalysisResult {
             message: e.kind.to_string(),
         })
         .collect();
+    let mut tallies: Vec<&super::RejectTally> = analysis.reject_tallies.iter().collect();
+    tallies.sort_by_key(|t| (t.file, t.first.source.line));
+    let rejected_by_reason = tallies
+        .into_iter()
+        .map(|t| RejectedReason {
+            file: source_name(&names, t.first.source).to_owned(),
+            reason: t.reason.to_owned(),
+            count: t.count,
+            first_line: t.first.source.line,
+            last_line: t.last_line,
+            example: t.first.kind.to_string(),
+        })
+        .collect();
     let total = |count: fn(&SourceSummary) -> u64| sources.iter().map(count).sum::<u64>();
 
     let summary = Summary {
@@ -119,6 +132,7 @@ pub(super) fn assemble(mut analysis: Analysis) -> AnalysisResult {
         findings: summary_findings,
         warnings,
         errors,
+        rejected_by_reason,
         sources,
         unusable_inputs,
     };

@@ -76,6 +76,27 @@ pub enum RowErrorKind {
     },
 }
 
+impl RowErrorKind {
+    /// The reason's stable name (`invalid-json`, `column-count`, …), as the report counts it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::InvalidJson { .. } => "invalid-json",
+            Self::TruncatedJson => "truncated-json",
+            Self::TruncatedCell { .. } => "truncated-cell",
+            Self::NotAnObject => "not-an-object",
+            Self::MissingField { .. } => "missing-field",
+            Self::BadTimestamp { .. } => "bad-timestamp",
+            Self::ColumnCount { .. } => "column-count",
+            Self::UnterminatedQuote => "unterminated-quote",
+            Self::InvalidUtf8 => "invalid-utf8",
+            Self::StrayText => "stray-text",
+            Self::EmptyAuditData => "empty-audit-data",
+            Self::TooManyFields { .. } => "too-many-fields",
+            Self::RecordTooLarge { .. } => "record-too-large",
+        }
+    }
+}
+
 impl fmt::Display for RowErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

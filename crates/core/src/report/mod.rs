@@ -405,6 +405,24 @@ pub struct SourceSummary {
     pub error: Option<String>,
 }
 
+/// Rejected records of one input for one reason: every one counted, wherever the list of
+/// rejected records stopped.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RejectedReason {
+    /// File name.
+    pub file: String,
+    /// The reason's stable name (`invalid-json`, `column-count`, …).
+    pub reason: String,
+    /// How many records of the file were rejected for it.
+    pub count: u64,
+    /// The line of the first of them.
+    pub first_line: u64,
+    /// The line of the last of them.
+    pub last_line: u64,
+    /// The first one's message.
+    pub example: String,
+}
+
 /// A rejected record in the report.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorRow {
@@ -495,6 +513,8 @@ pub struct Summary {
     pub warnings: Vec<String>,
     /// The first rejected records.
     pub errors: Vec<ErrorRow>,
+    /// Every rejected record counted by input and reason, with its first and last line.
+    pub rejected_by_reason: Vec<RejectedReason>,
     /// Inputs that could not be used (not an export, unreadable, empty), each with its reason;
     /// the other inputs were analysed.
     pub unusable_inputs: Vec<UnusableInput>,
