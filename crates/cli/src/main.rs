@@ -192,6 +192,8 @@ fn analyse(files: &[PathBuf], times: &ExportTimes, keep_details: bool) -> Result
     }
     let mut analysis = Analysis::default();
     analysis.keep_send_details(keep_details);
+    // Neither command prints raw records.
+    analysis.keep_raw_records(false);
     let shown = |i: usize| files[i].display().to_string();
     match pollster::block_on(analysis.analyse(inputs, |_| {})) {
         Ok(result) => {

@@ -291,7 +291,67 @@ pub struct AuditEvent {
     pub raw: Option<String>,
 }
 
+/// Longest value an analysis keeps of any field: real ones are addresses, ids and client
+/// strings of tens of bytes; a hostile export can make one megabytes long, record after record.
+pub const MAX_KEPT_VALUE_BYTES: usize = 1024;
+
+/// Longest raw record kept for the detail view (real records are a few kilobytes; Excel cuts
+/// a cell at 32,767 characters).
+pub const MAX_KEPT_RAW_BYTES: usize = 256 * 1024;
+
+/// Cuts `value` to at most `max` bytes (at a character boundary), marked with its full length.
+/// Returns whether it was cut.
+pub fn cut_to(value: &mut String, max: usize) -> bool {
+    if value.len() <= max {
+        return false;
+    }
+    let mut end = max;
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    let full = value.len();
+    value.truncate(end);
+    value.push_str(&format!("… [cut: {full} bytes]"));
+    true
+}
+
 impl AuditEvent {
+    /// Cuts every kept value to [`MAX_KEPT_VALUE_BYTES`] and the raw record to
+    /// [`MAX_KEPT_RAW_BYTES`]; returns how many were cut.
+    pub fn cut_long_values(&mut self) -> u64 {
+        let mut cut = 0;
+        let fields = [
+            &mut self.id,
+            &mut self.record_type,
+            &mut self.actor,
+            &mut self.actor_sid,
+            &mut self.mailbox_owner,
+            &mut self.mailbox_owner_sid,
+            &mut self.send_as,
+            &mut self.send_on_behalf,
+            &mut self.client_info,
+            &mut self.app_id,
+            &mut self.client_app_id,
+            &mut self.client_ip,
+            &mut self.subject,
+            &mut self.object_id,
+        ];
+        for value in fields.into_iter().flatten() {
+            cut += u64::from(cut_to(value, MAX_KEPT_VALUE_BYTES));
+        }
+        cut += u64::from(cut_to(&mut self.workload, MAX_KEPT_VALUE_BYTES));
+        cut += u64::from(cut_to(&mut self.operation, MAX_KEPT_VALUE_BYTES));
+        if let Some(change) = &mut self.owner_change {
+            for value in std::iter::once(&mut change.group).chain(&mut change.added).chain(&mut change.removed) {
+                cut += u64::from(cut_to(value, MAX_KEPT_VALUE_BYTES));
+            }
+        }
+        if let Some(raw) = &mut self.raw {
+            cut += u64::from(cut_to(raw, MAX_KEPT_RAW_BYTES));
+        }
+        cut
+    }
+
     /// The send operation this record is, if any.
     pub fn send_operation(&self) -> Option<SendOperation> {
         SendOperation::parse(&self.operation)

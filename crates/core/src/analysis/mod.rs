@@ -90,6 +90,7 @@ pub struct Analysis {
     /// Every rejection counted, by input and reason, in order of first sighting.
     reject_tallies: Vec<RejectTally>,
     keep_send_details: bool,
+    keep_raw_records: bool,
     record_limit: usize,
     fast_lane: bool,
 }
@@ -116,6 +117,7 @@ impl Analysis {
             errors: Vec::new(),
             reject_tallies: Vec::new(),
             keep_send_details: true,
+            keep_raw_records: true,
             record_limit: MAX_RECORD_BYTES,
             fast_lane: true,
         }
@@ -140,6 +142,13 @@ impl Analysis {
     /// Kept sends are most of the memory a large export takes.
     pub fn keep_send_details(&mut self, keep: bool) {
         self.keep_send_details = keep;
+    }
+
+    /// Keeps each send's raw record (the default: the app's detail panel shows it), or drops it
+    /// once the send is classified (`events --jsonl` prints every detail but the raw record,
+    /// which is most of a send's size).
+    pub fn keep_raw_records(&mut self, keep: bool) {
+        self.keep_raw_records = keep;
     }
 
     /// Registers an input; returns the index its [`Ingestor`](crate::ingest::Ingestor) must be
@@ -271,13 +280,19 @@ impl Analysis {
 }
 
 impl EventSink for Analysis {
-    fn event(&mut self, event: AuditEvent) {
+    fn event(&mut self, mut event: AuditEvent) {
         let arrived = event.arrived.zip(event.arrival_source);
         let Some(record) =
             self.add_record(event.id.as_deref(), event.time, &event.workload, arrived, event.source.file)
         else {
             return;
         };
+        // Classified on every byte it has; kept at a bounded size.
+        let classification = event.send_operation().map(|_| self.rules.classify(&event));
+        let cut = event.cut_long_values();
+        if let Some(source) = self.sources.get_mut(event.source.file as usize) {
+            source.cut_values += cut;
+        }
         if let Some(change) = &event.owner_change {
             self.owner_changes.push(OwnerChangeRow {
                 time: event.time,
@@ -286,11 +301,13 @@ impl EventSink for Analysis {
             });
             self.owner_change_records.push(record);
         }
-        if event.send_operation().is_some() {
-            let classification = self.rules.classify(&event);
+        if let Some(classification) = classification {
             let mut classified = ClassifiedEvent { event, classification, delay: None };
             if !self.keep_send_details {
                 classified.drop_details();
+            }
+            if !self.keep_raw_records {
+                classified.event.raw = None;
             }
             self.sends.push(classified);
             self.send_records.push(record);

@@ -18,11 +18,21 @@ pub(crate) const MAX_TRACKED_SOURCES: usize = 64;
 pub(crate) enum RecordKey {
     Guid(u128),
     Text(Box<str>),
+    /// An id longer than [`MAX_TEXT_KEY_BYTES`], known by a 128-bit digest instead of kept.
+    Digest(u128),
 }
+
+/// Longest id kept as text. Real ids are GUIDs or short base64 item ids; a hostile export
+/// can make each one megabytes long.
+const MAX_TEXT_KEY_BYTES: usize = 128;
 
 impl RecordKey {
     pub(crate) fn new(id: &str) -> Self {
-        Self::guid(id).map_or_else(|| Self::Text(id.into()), Self::Guid)
+        match Self::guid(id) {
+            Some(guid) => Self::Guid(guid),
+            None if id.len() > MAX_TEXT_KEY_BYTES => Self::Digest(digest(id)),
+            None => Self::Text(id.into()),
+        }
     }
 
     /// `8-4-4-4-12` hex digits as a number, without allocating.
@@ -45,8 +55,24 @@ impl RecordKey {
     }
 }
 
+/// 128 bits of SipHash-1-3 (std's `DefaultHasher`, fixed keys) over two domains: the same in
+/// every process, so partial analyses merge, and out of reach of chance collisions. (An
+/// attacker could only collide two of their own records' ids, hiding one of their own records.)
+fn digest(id: &str) -> u128 {
+    use std::hash::{Hash, Hasher};
+    let half = |domain: u8| {
+        let mut hasher = std::hash::DefaultHasher::new();
+        domain.hash(&mut hasher);
+        id.hash(&mut hasher);
+        hasher.finish()
+    };
+    (u128::from(half(1)) << 64) | u128::from(half(2))
+}
+
 /// The record has an id (it can be recognised again).
 const KEYED: u8 = 1;
+/// Its id is a [`RecordKey::Digest`] (in `guids`).
+const DIGEST: u8 = 8;
 /// Its arrival time came from an ingestion-time column.
 const ARRIVED_INGESTION: u8 = 2;
 /// Its arrival time came from `contentCreated`.
@@ -104,8 +130,14 @@ const MAX_WORKLOADS: usize = 1000;
 const OTHER_WORKLOADS: &str = "(other workloads)";
 
 impl Workloads {
-    /// The workload's number, given it if it has none yet.
+    /// The workload's number, given it if it has none yet. A name longer than any real one is
+    /// known by its first [`MAX_KEPT_VALUE_BYTES`](crate::model::MAX_KEPT_VALUE_BYTES).
     pub(crate) fn id(&mut self, name: &str) -> u16 {
+        let mut end = name.len().min(crate::model::MAX_KEPT_VALUE_BYTES);
+        while !name.is_char_boundary(end) {
+            end -= 1;
+        }
+        let name = &name[..end];
         if let Some(id) = self.ids.get(name) {
             return *id;
         }
@@ -142,9 +174,14 @@ impl Records {
 
     fn find(&self, key: &RecordKey) -> Option<u32> {
         match key {
-            RecordKey::Guid(guid) => {
-                let hash = self.hasher.hash_one(guid);
-                self.guid_index.find(hash, |&record| self.guids[record as usize] == *guid).copied()
+            RecordKey::Guid(number) | RecordKey::Digest(number) => {
+                let digest = matches!(key, RecordKey::Digest(_));
+                let hash = self.hasher.hash_one(number);
+                self.guid_index
+                    .find(hash, |&record| {
+                        self.guids[record as usize] == *number && (self.flags[record as usize] & DIGEST != 0) == digest
+                    })
+                    .copied()
             }
             RecordKey::Text(text) => self.text_index.get(text).copied(),
         }
@@ -163,9 +200,13 @@ impl Records {
         let NewRecord { key, time, workload, arrived, presence } = record;
         let workload = workload_id(workload);
         let index = self.len() as u32;
-        self.flags.push(if key.is_some() { KEYED } else { 0 });
+        self.flags.push(match key {
+            Some(RecordKey::Digest(_)) => KEYED | DIGEST,
+            Some(_) => KEYED,
+            None => 0,
+        });
         match key {
-            Some(RecordKey::Guid(guid)) => {
+            Some(RecordKey::Guid(guid) | RecordKey::Digest(guid)) => {
                 self.guids.push(guid);
                 let hash = self.hasher.hash_one(guid);
                 let (guids, hasher) = (&self.guids, &self.hasher);
@@ -247,6 +288,7 @@ impl Records {
     fn take_out(&self, record: usize, text: Option<Box<str>>) -> NewRecord {
         let key = match text {
             Some(text) => Some(RecordKey::Text(text)),
+            None if self.flags[record] & DIGEST != 0 => Some(RecordKey::Digest(self.guids[record])),
             None => self.is_keyed(record).then(|| RecordKey::Guid(self.guids[record])),
         };
         NewRecord {
@@ -301,6 +343,20 @@ mod tests {
         assert_eq!(RecordKey::new("RgAAAAD1"), RecordKey::Text("RgAAAAD1".into()));
         assert!(matches!(RecordKey::new("0000002a-0000-4000-8000-00000000002g"), RecordKey::Text(_)));
         assert!(matches!(RecordKey::new("0000002a00000-4000-8000-00000000002a"), RecordKey::Text(_)));
+        // A long id is known by its digest: equal ids, equal keys; one byte apart, apart.
+        let long = "x".repeat(5 << 20);
+        assert!(matches!(RecordKey::new(&long), RecordKey::Digest(_)));
+        assert_eq!(RecordKey::new(&long), RecordKey::new(&long.clone()));
+        assert_ne!(RecordKey::new(&long), RecordKey::new(&format!("{long}y")));
+    }
+
+    #[test]
+    fn a_digest_never_matches_a_guid_of_the_same_number() {
+        let mut records = Records::default();
+        let RecordKey::Digest(number) = RecordKey::new(&"z".repeat(200)) else { panic!("a digest") };
+        assert_eq!(records.insert(record(Some(RecordKey::Digest(number)), 0, 1), |w| w), Inserted::New(0));
+        assert_eq!(records.insert(record(Some(RecordKey::Guid(number)), 0, 1), |w| w), Inserted::New(1));
+        assert_eq!(records.insert(record(Some(RecordKey::new(&"z".repeat(200))), 0, 1), |w| w), Inserted::Duplicate(0));
     }
 
     #[test]
@@ -327,7 +383,8 @@ mod tests {
         let same = |w: u16| w;
         let key = |n: u64| match n % 7 {
             0 => None,
-            1 | 2 => Some(RecordKey::Text(format!("id-{}", n % 5).into())),
+            1 => Some(RecordKey::Text(format!("id-{}", n % 5).into())),
+            2 => Some(RecordKey::new(&format!("{}", n % 3).repeat(300))),
             _ => Some(RecordKey::Guid(u128::from(n % 6))),
         };
         let arrival = |n: u64| (n % 3 == 0).then_some((n as i64 * 10, ArrivalSource::IngestionTime));

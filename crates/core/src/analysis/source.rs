@@ -24,6 +24,8 @@ pub(crate) struct SourceState {
     pub last: Option<i64>,
     /// Why the input is unusable, if it is.
     pub error: Option<FatalError>,
+    /// Values of its records cut to the length an analysis keeps.
+    pub cut_values: u64,
 }
 
 impl SourceState {
@@ -33,7 +35,7 @@ impl SourceState {
         if let Some((t, origin)) = meta.exported_at {
             meta.exported_at = DateTime::<Utc>::from_timestamp(t.timestamp(), 0).map(|t| (t, origin));
         }
-        Self { meta, format: None, stats: IngestStats::default(), first: None, last: None, error: None }
+        Self { meta, format: None, stats: IngestStats::default(), first: None, last: None, error: None, cut_values: 0 }
     }
 
     /// Widens the input's time range to take in a record.

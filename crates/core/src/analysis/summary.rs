@@ -73,7 +73,13 @@ pub(super) fn assemble(mut analysis: Analysis) -> AnalysisResult {
         .sources
         .iter()
         .zip(&counts)
-        .map(|(s, c)| InputNotes { name: &s.meta.name, stats: &s.stats, unkeyed: c.unkeyed, usable: s.error.is_none() })
+        .map(|(s, c)| InputNotes {
+            name: &s.meta.name,
+            stats: &s.stats,
+            unkeyed: c.unkeyed,
+            usable: s.error.is_none(),
+            cut_values: s.cut_values,
+        })
         .collect();
     let mut warnings = input_warnings(&notes, MAX_TRACKED_SOURCES);
     warnings.extend(delay_warnings(&delays));

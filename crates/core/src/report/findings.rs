@@ -332,6 +332,8 @@ pub(crate) struct InputNotes<'a> {
     pub unkeyed: u64,
     /// It could be read (an unusable input is reported apart, with its reason).
     pub usable: bool,
+    /// Values of its records cut to the length an analysis keeps.
+    pub cut_values: u64,
 }
 
 /// Things the reader should know about the inputs; delays are compared across the first
@@ -357,6 +359,14 @@ pub(crate) fn input_warnings(inputs: &[InputNotes<'_>], tracked: usize) -> Vec<S
             warnings.push(format!(
                 "{name}: {} records have no Id, so a repeat of one of them cannot be recognised as a duplicate.",
                 input.unkeyed
+            ));
+        }
+        if input.cut_values > 0 {
+            warnings.push(format!(
+                "{name}: {} longer than any real field (over {} bytes; raw records over {} KiB) kept only in part, marked \"… [cut: N bytes]\"; classes were decided on the whole value.",
+                plural(input.cut_values as usize, "value was", "values were"),
+                crate::model::MAX_KEPT_VALUE_BYTES,
+                crate::model::MAX_KEPT_RAW_BYTES >> 10,
             ));
         }
         if stats.ambiguous_dates > 0 {
