@@ -451,3 +451,30 @@ test('charts work from the keyboard: Enter on a bar or a cell filters', async ()
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('a stream of garbage rows after a header: every row counted, the first kept, the tab survives', async () => {
+  const { page, context, problems } = await openApp();
+  // A Purview header, then 30 million one-character rows (60 MB): each one a rejected row.
+  const path = join(tmpdir(), 'sendas-lens-garbage-rows.csv');
+  const handle = await openFile(path, 'w');
+  await handle.write('RecordId,CreationDate,RecordType,Operation,UserId,AuditData\n');
+  const block = Buffer.from('x\n'.repeat(1 << 20));
+  for (let i = 0; i < 30; i++) await handle.write(block);
+  await handle.close();
+  try {
+    const expectedText = cliSummaryText([path]);
+    const expected = JSON.parse(expectedText);
+    assert.equal(expected.rejected, 30 * (1 << 20));
+    assert.equal(expected.errors.length, 100);
+    assert.deepEqual(expected.rejected_by_reason.map((r) => [r.reason, r.count, r.first_line, r.last_line]), [['column-count', 30 * (1 << 20), 2, 30 * (1 << 20) + 1]]);
+    await page.setInputFiles('[data-testid=file-input]', path);
+    await page.waitForFunction(() => document.querySelector('[data-testid=sources]')?.textContent.includes('sendas-lens-garbage-rows.csv'), null, { timeout: 120000 });
+    assert.deepEqual(await headline(page), expectedHeadline(expected));
+    const report = await downloadText(page, 'download-report');
+    assert.equal(report.text, expectedText, 'the same report, byte for byte');
+    assert.deepEqual(problems, []);
+  } finally {
+    await rm(path, { force: true });
+    await context.close();
+  }
+});

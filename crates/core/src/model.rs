@@ -309,9 +309,9 @@ pub fn cut_to(value: &mut String, max: usize) -> bool {
     while !value.is_char_boundary(end) {
         end -= 1;
     }
-    let full = value.len();
-    value.truncate(end);
-    value.push_str(&format!("… [cut: {full} bytes]"));
+    // A new string, not the old one truncated: shrinking in place leaves each kept head
+    // pinning its megabytes' block, and the allocator cannot reuse the holes around them.
+    *value = format!("{}… [cut: {} bytes]", &value[..end], value.len());
     true
 }
 
