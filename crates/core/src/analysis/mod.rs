@@ -289,9 +289,10 @@ impl EventSink for Analysis {
         };
         // Classified on every byte it has; kept at a bounded size.
         let mut classification = event.send_operation().map(|_| self.rules.classify(&event));
-        let mut cut = event.cut_long_values();
+        let cut = event.cut_long_values();
+        // Evidence quotes the event's values: cut alike, counted once (with the event's).
         for evidence in classification.iter_mut().flat_map(|c| &mut c.evidence) {
-            cut += u64::from(crate::model::cut_to(&mut evidence.value, crate::model::MAX_KEPT_VALUE_BYTES));
+            crate::model::cut_to(&mut evidence.value, crate::model::MAX_KEPT_VALUE_BYTES);
         }
         if let Some(source) = self.sources.get_mut(event.source.file as usize) {
             source.cut_values += cut;
