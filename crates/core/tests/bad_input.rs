@@ -390,3 +390,39 @@ fn long_values_are_kept_in_part_and_long_ids_still_find_their_duplicates() {
     // Classified on the whole value: a delegate through OWA, not unknown.
     assert_eq!(r.summary.by_class.delegate, 40);
 }
+
+#[test]
+fn broken_text_costs_only_its_characters_in_csv_and_json_alike() {
+    let subject_json = |s: &[u8]| {
+        [br#"{"Id":"1","CreationTime":"2026-11-20T09:00:00","Operation":"SendAs","UserId":"kim@contoso.com","Item":{"Subject":""#.as_slice(), s, br#""}}"#.as_slice()].concat()
+    };
+    // Half an emoji (a lone surrogate escape), and a byte that is not UTF-8.
+    let mut ndjson = subject_json(br"hi \ud83d");
+    ndjson.push(b'\n');
+    // A second record (its own Id) with the byte.
+    let second = String::from_utf8_lossy(&subject_json(b"cafX")).replace(r#""Id":"1""#, r#""Id":"2""#);
+    ndjson.extend(second.as_bytes().iter().map(|&b| if b == b'X' { 0xe9 } else { b }));
+    let r = analyse_chunked(&[("broken.jsonl", &ndjson, None)], 7);
+    assert_counts_add_up(&r);
+    assert_eq!(counts(&r), (2, 2, 0, 0));
+    let subjects: Vec<&str> = r.sends.iter().map(|s| s.event.subject.as_deref().unwrap()).collect();
+    assert_eq!(subjects, vec!["hi \u{fffd}", "caf\u{fffd}"]);
+    assert!(
+        r.summary.warnings.iter().any(|w| w.contains("2 records had text that is not valid Unicode")),
+        "{:?}",
+        r.summary.warnings
+    );
+
+    // The same byte in a CSV export: the same outcome.
+    let mut csv = b"CreationDate,UserIds,Operations,AuditData\n2026-11-20T09:00:00,kim@contoso.com,SendAs,\"{\"\"Id\"\":\"\"3\"\",\"\"CreationTime\"\":\"\"2026-11-20T09:00:00\"\",\"\"Operation\"\":\"\"SendAs\"\",\"\"Item\"\":{\"\"Subject\"\":\"\"caf".to_vec();
+    csv.extend_from_slice(b"\xe9\"\"}}\"\n");
+    let r = analyse_chunked(&[("broken.csv", &csv, None)], 5);
+    assert_counts_add_up(&r);
+    assert_eq!(counts(&r), (1, 1, 0, 0));
+    assert_eq!(r.sends[0].event.subject.as_deref(), Some("caf\u{fffd}"));
+    assert!(
+        r.summary.warnings.iter().any(|w| w.contains("1 record had text that is not valid Unicode")),
+        "{:?}",
+        r.summary.warnings
+    );
+}

@@ -142,6 +142,8 @@ impl CsvRows<'_> {
             return rows.reject(*sink, row.line, kind);
         }
         let texts = texts(row);
+        // Bytes that are not UTF-8 became U+FFFD (the fields that own their text).
+        rows.invalid_utf8 = texts.iter().any(|t| matches!(t, Cow::Owned(_)));
         let mut record = RecordFields::default();
         for (text, role) in texts.iter().zip(&header.roles) {
             match role {

@@ -53,12 +53,13 @@ fn read_piece(rows: &mut RowState, sink: &mut dyn EventSink, last_stray_line: &m
             if first {
                 rows.format = Some(detect_json(layout, text));
             }
-            let Ok(text) = std::str::from_utf8(text) else {
-                rows.stats.rows_read += 1;
-                return rows.reject(sink, line, RowErrorKind::InvalidUtf8);
-            };
+            // Bytes that are not UTF-8 become U+FFFD, as in a CSV export, and the record is read.
+            let text = String::from_utf8_lossy(text);
+            let invalid_utf8 = matches!(text, std::borrow::Cow::Owned(_));
+            rows.invalid_utf8 = invalid_utf8;
+            let text = text.as_ref();
             // The first record decides whether this is an audit export at all: full parse.
-            if !first && rows.fast_lane && fast_record(rows, sink, line, text) {
+            if !first && !invalid_utf8 && rows.fast_lane && fast_record(rows, sink, line, text) {
                 return;
             }
             match parse_record(text) {

@@ -27,6 +27,8 @@ pub(crate) struct RowState {
     pub notes: MappingNotes,
     /// Why the input is unusable, once it is known to be.
     pub fatal: Option<FatalError>,
+    /// The record being read had bytes that are not UTF-8 (now U+FFFD); counted if it is accepted.
+    pub invalid_utf8: bool,
 }
 
 impl RowState {
@@ -40,11 +42,13 @@ impl RowState {
             hint: DateOrderHint::default(),
             notes: MappingNotes::default(),
             fatal: None,
+            invalid_utf8: false,
         }
     }
 
     /// Rejects the record starting on `line`.
     pub(crate) fn reject(&mut self, sink: &mut dyn EventSink, line: u64, kind: RowErrorKind) {
+        self.invalid_utf8 = false;
         self.stats.rejected += 1;
         sink.rejected(RowError { source: SourceRef { file: self.file, line }, kind });
     }
@@ -57,14 +61,17 @@ impl RowState {
         line: u64,
         raw: &dyn Fn() -> String,
     ) {
+        let repaired = std::mem::take(&mut self.invalid_utf8) || fields.was_repaired();
         let ctx = EventContext { source: SourceRef { file: self.file, line }, raw };
         match build_event(fields, &ctx, &mut self.hint, &mut self.notes) {
             Ok(Built::Event(event)) => {
                 self.stats.accepted += 1;
+                self.stats.repaired_text += u64::from(repaired);
                 sink.event(*event);
             }
             Ok(Built::Plain(record)) => {
                 self.stats.accepted += 1;
+                self.stats.repaired_text += u64::from(repaired);
                 sink.plain(record);
             }
             Err(kind) => self.reject(sink, line, kind),

@@ -16,6 +16,9 @@ pub struct IngestStats {
     /// Rows whose only timestamp was an ambiguous locale date, read month-first
     /// because the input never showed its order.
     pub ambiguous_dates: u64,
+    /// Records whose text had to be repaired to be read: bytes that are not UTF-8, or a lone
+    /// surrogate escape (half an emoji), became U+FFFD.
+    pub repaired_text: u64,
     /// CSV columns named more than once (the first of each is used).
     pub duplicate_columns: Vec<String>,
 }

@@ -361,6 +361,12 @@ pub(crate) fn input_warnings(inputs: &[InputNotes<'_>], tracked: usize) -> Vec<S
                 input.unkeyed
             ));
         }
+        if stats.repaired_text > 0 {
+            warnings.push(format!(
+                "{name}: {} text that is not valid Unicode (bytes that are not UTF-8, or half an emoji); it is shown as '\u{FFFD}' and the rest of each record was read.",
+                plural(stats.repaired_text as usize, "record had", "records had"),
+            ));
+        }
         if input.cut_values > 0 {
             warnings.push(format!(
                 "{name}: {} longer than any real field (over {} bytes; raw records over {} KiB) kept only in part, marked \"… [cut: N bytes]\"; classes were decided on the whole value.",

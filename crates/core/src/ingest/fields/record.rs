@@ -25,6 +25,9 @@ pub(crate) struct RecordFields<'a> {
     pub(crate) inner: Option<Box<RecordFields<'a>>>,
     /// AuditData was present but could not be read (text that is not JSON).
     pub(crate) inner_error: Option<(RowErrorKind, usize)>,
+    /// Text of this layer had to be repaired to be read: a lone surrogate escape (half an
+    /// emoji) became U+FFFD.
+    pub(crate) repaired: bool,
 }
 
 impl<'a> RecordFields<'a> {
@@ -73,7 +76,13 @@ impl<'a> RecordFields<'a> {
             values: self.values.map(|v| v.map(|c| Cow::Owned(c.into_owned()))),
             inner: self.inner.map(|i| Box::new(i.into_owned())),
             inner_error: self.inner_error,
+            repaired: self.repaired,
         }
+    }
+
+    /// This layer or the one inside it was repaired to be read.
+    pub(crate) fn was_repaired(&self) -> bool {
+        self.repaired || self.inner.as_ref().is_some_and(|i| i.was_repaired())
     }
 
     /// Reads an AuditData text into the inner layer (CSV exports keep AuditData as JSON text).
@@ -86,11 +95,68 @@ impl<'a> RecordFields<'a> {
 }
 
 /// Parses one JSON record (an envelope or a bare AuditData object).
+/// A record with a lone surrogate escape (`\ud83d` without its pair: an emoji cut in half by
+/// whatever wrote the subject) is read with U+FFFD in its place, and marked as repaired.
 pub(crate) fn parse_record(text: &str) -> Result<RecordFields<'_>, serde_json::Error> {
+    match parse_exact(text) {
+        // serde_json words it several ways ("lone leading surrogate", "unexpected end of hex
+        // escape"): whether a repair changes the text is what tells.
+        Err(error) => {
+            let repaired = replace_lone_surrogates(text);
+            if repaired == text {
+                return Err(error);
+            }
+            let mut fields = parse_exact(&repaired).map_err(|_| error)?.into_owned();
+            fields.repaired = true;
+            Ok(fields)
+        }
+        done => done,
+    }
+}
+
+fn parse_exact(text: &str) -> Result<RecordFields<'_>, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_str(text);
     let fields = RecordFields::deserialize(&mut de)?;
     de.end()?;
     Ok(fields)
+}
+
+/// The JSON text with every `\uD800`–`\uDFFF` escape that is not half of a valid pair written
+/// as `\uFFFD`. Escaped backslashes (`\\uD800` is text, not an escape) are stepped over.
+fn replace_lone_surrogates(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let unit = |at: usize| -> Option<u16> {
+        let hex = bytes.get(at..at + 6)?;
+        if hex[0] != b'\\' || hex[1] != b'u' {
+            return None;
+        }
+        u16::from_str_radix(std::str::from_utf8(&hex[2..]).ok()?, 16).ok()
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        match unit(i) {
+            Some(high @ 0xD800..=0xDBFF) if unit(i + 6).is_some_and(|low| (0xDC00..=0xDFFF).contains(&low)) => {
+                let _ = high;
+                i += 12;
+            }
+            Some(0xD800..=0xDFFF) => {
+                out.push_str(&text[copied..i]);
+                out.push_str("\\ufffd");
+                i += 6;
+                copied = i;
+            }
+            // Any other escape is two characters at least; step over the escaped one.
+            _ => i += 2,
+        }
+    }
+    out.push_str(&text[copied..]);
+    out
 }
 
 /// Excel cuts every cell at 32,767 characters.
@@ -340,4 +406,31 @@ pub(crate) fn pick<'f>(
     field: FieldId,
 ) -> Option<&'f str> {
     inner.and_then(|i| i.get(field)).or_else(|| outer.get(field))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lone_surrogates_become_replacement_characters_and_pairs_stay() {
+        assert_eq!(replace_lone_surrogates(r#""a\ud83d b""#), r#""a\ufffd b""#);
+        assert_eq!(replace_lone_surrogates(r#""\ude00""#), r#""\ufffd""#);
+        assert_eq!(replace_lone_surrogates(r#""\ud83d\ude00""#), r#""\ud83d\ude00""#, "a whole emoji");
+        assert_eq!(replace_lone_surrogates(r#""\\ud83d""#), r#""\\ud83d""#, "an escaped backslash, then text");
+        assert_eq!(replace_lone_surrogates(r#""\ud83d\ud83d\ude00""#), r#""\ufffd\ud83d\ude00""#);
+        assert_eq!(replace_lone_surrogates(r#""\ud83d"#), r#""\ufffd"#);
+    }
+
+    #[test]
+    fn a_record_with_half_an_emoji_is_read_and_marked() {
+        let fields = parse_record(r#"{"Operation":"SendAs","Item":{"Subject":"hi \ud83d"}}"#).unwrap();
+        assert!(fields.was_repaired());
+        assert_eq!(fields.get(FieldId::Subject), Some("hi \u{fffd}"));
+        let whole = parse_record(r#"{"Operation":"SendAs","Item":{"Subject":"hi \ud83d\ude00"}}"#).unwrap();
+        assert!(!whole.was_repaired());
+        assert_eq!(whole.get(FieldId::Subject), Some("hi 😀"));
+        // Other damage is still an error.
+        assert!(parse_record(r#"{"Operation":"SendAs","Item":{"Subject":"hi \q"}}"#).is_err());
+    }
 }
