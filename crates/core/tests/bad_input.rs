@@ -426,3 +426,46 @@ fn broken_text_costs_only_its_characters_in_csv_and_json_alike() {
         r.summary.warnings
     );
 }
+
+#[test]
+fn damage_in_json_costs_only_the_damaged_record() {
+    let record = |id: u32, subject: &str| {
+        format!(
+            r#"{{"CreationTime":"2026-11-20T09:00:00","Id":"{id}","Operation":"SendAs","UserId":"kim@contoso.com","Item":{{"Subject":"{subject}"}}}}"#
+        )
+    };
+    // NDJSON whose first line was cut: the line is reported, the rest read.
+    let ndjson = format!("{}\n{}\n{}\n", &record(1, "first")[..60], record(2, "second"), record(3, "third"));
+    let r = analyse_chunked(&[("cut-first-line.jsonl", ndjson.as_bytes(), None)], 9);
+    assert_counts_add_up(&r);
+    assert_eq!(counts(&r), (3, 2, 1, 0));
+    assert_eq!(r.summary.formats, vec!["ndjson"]);
+    assert_eq!(errors(&r)[0].0, 1);
+
+    // NDJSON whose only record is over the record limit: not "empty", one rejected record.
+    let big = format!("{}\n", record(4, &"s".repeat(4000)));
+    let r = analyse_with_limit("one-big-record.jsonl", big.as_bytes(), &[512], 1024);
+    assert_counts_add_up(&r);
+    assert_eq!(counts(&r), (1, 0, 1, 0));
+    assert!(r.summary.unusable_inputs.is_empty());
+    assert_eq!(r.summary.formats, vec!["ndjson"]);
+
+    // A Management API array with an unescaped quote in one subject: that record, not the rest.
+    let array = format!(
+        "[{},\n{},\n{},\n{}]",
+        record(5, "ok"),
+        record(6, r#"he said "hi" there"#),
+        record(7, "fine"),
+        record(8, "also fine")
+    );
+    let r = analyse_chunked(&[("unescaped-quote.json", array.as_bytes(), None)], 13);
+    assert_counts_add_up(&r);
+    assert_eq!(counts(&r), (4, 3, 1, 0));
+    assert_eq!(errors(&r), vec![(2, "the record is damaged (a quote inside a text not escaped?) up to line 2: it was skipped, and reading resumed at the next record".to_owned())]);
+
+    // NDJSON lines appended to an array: one record each, no error per token.
+    let appended = format!("[{}]\n{}\n{}\n", record(9, "in the array"), record(10, "after"), record(11, "after too"));
+    let r = analyse_chunked(&[("array-then-lines.json", appended.as_bytes(), None)], 5);
+    assert_counts_add_up(&r);
+    assert_eq!(counts(&r), (3, 3, 0, 0));
+}

@@ -56,6 +56,12 @@ pub enum RowErrorKind {
         /// Fields in this row.
         found: usize,
     },
+    /// A record of a JSON array stopped making sense (an unescaped quote inside a string turns
+    /// the rest inside out); it was skipped up to the next record.
+    DamagedRecord {
+        /// The last line of the skipped text.
+        last_line: u64,
+    },
     /// The file ends inside a quoted CSV field.
     UnterminatedQuote,
     /// The record is not valid UTF-8.
@@ -82,6 +88,7 @@ impl RowErrorKind {
         match self {
             Self::InvalidJson { .. } => "invalid-json",
             Self::TruncatedJson => "truncated-json",
+            Self::DamagedRecord { .. } => "damaged-record",
             Self::TruncatedCell { .. } => "truncated-cell",
             Self::NotAnObject => "not-an-object",
             Self::MissingField { .. } => "missing-field",
@@ -113,6 +120,10 @@ impl fmt::Display for RowErrorKind {
             Self::ColumnCount { expected, found } => {
                 write!(f, "the row has {found} fields but the header has {expected}")
             }
+            Self::DamagedRecord { last_line } => write!(
+                f,
+                "the record is damaged (a quote inside a text not escaped?) up to line {last_line}: it was skipped, and reading resumed at the next record"
+            ),
             Self::UnterminatedQuote => f.write_str(
                 "the file ends inside a quoted field: the download was probably cut short",
             ),

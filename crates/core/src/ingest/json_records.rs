@@ -31,6 +31,9 @@ pub(crate) enum Piece<'a> {
     Truncated { line: u64 },
     /// A byte that cannot start or continue anything here (e.g. text between NDJSON records).
     Stray { line: u64 },
+    /// A record whose text stopped making sense (an unescaped quote inside a string turns the
+    /// rest inside out), from `line` to `last_line`; reading resumed at the next record.
+    Damaged { line: u64, last_line: u64 },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,7 +70,35 @@ pub(crate) struct JsonRecords {
     limit: usize,
     /// The current element passed the limit.
     oversized: bool,
+    /// Depth at which the current element started (`record_depth`, or 0 for an object after
+    /// a top-level array: NDJSON lines appended to an array).
+    element_depth: u32,
+    /// An object stream's first record has a line break in it: the next byte tells whether the
+    /// line was cut (a `{` starts the next line) or the record spans lines.
+    first_break: bool,
+    /// A string just closed inside a kept element: only `:`, `,`, `}` or `]` may follow.
+    after_string: bool,
+    /// Inside a damaged record of an array: the line it started on, and the search for the
+    /// next record's start.
+    damage: Option<(u64, Resync)>,
+    /// The first key of the first record of an array (`CreationTime` in Management API
+    /// content): the next record's start is `,{"` and this key.
+    first_key: Vec<u8>,
 }
+
+/// The search for the next record after a damaged one: `,` then `{` then `"`, the first key
+/// (when known), `"`, white space allowed between them.
+#[derive(Clone, Debug, Default)]
+struct Resync {
+    /// 0: looking for `,`; 1: for `{`; 2: for `"`; 3: reading the key.
+    stage: u8,
+    key: Vec<u8>,
+    /// The line the candidate `{` is on.
+    brace_line: u64,
+}
+
+/// Longest first key remembered for resynchronising.
+const MAX_FIRST_KEY: usize = 64;
 
 /// `record_depth` while skipping envelope metadata: no depth reaches it.
 const SKIP: u32 = u32::MAX;
@@ -92,6 +123,11 @@ impl JsonRecords {
             single_line: true,
             stream_records: 0,
             in_value_array: false,
+            element_depth: 0,
+            first_break: false,
+            after_string: false,
+            damage: None,
+            first_key: Vec::new(),
         }
     }
 
@@ -106,7 +142,13 @@ impl JsonRecords {
             // Inside a string of a record being kept, every byte up to the next quote,
             // backslash or line break only gets copied: copy the run at once. (What `step`
             // would do byte by byte; the chunking tests compare the two.)
-            if self.in_string && !self.escaped && !self.key_open && self.collecting && !self.oversized {
+            if self.in_string
+                && !self.escaped
+                && !self.key_open
+                && self.collecting
+                && !self.oversized
+                && !self.first_break
+            {
                 let run = memchr::memchr3(b'"', b'\\', b'\n', input).unwrap_or(input.len());
                 if run > 0 && self.buf.len() + run < self.limit {
                     self.buf.extend_from_slice(&input[..run]);
@@ -121,6 +163,10 @@ impl JsonRecords {
 
     /// Ends the input: an element still open is reported as truncated.
     pub(crate) fn finish(&mut self, on_piece: &mut dyn FnMut(Piece<'_>)) {
+        if let Some((line, _)) = self.damage.take() {
+            on_piece(Piece::Damaged { line, last_line: self.line });
+            return;
+        }
         if self.collecting {
             if self.scalar == Scalar::Bare {
                 self.emit(on_piece);
@@ -146,6 +192,9 @@ impl JsonRecords {
         if self.oversized {
             on_piece(Piece::Oversized { line });
         } else {
+            if self.first_key.is_empty() && layout != JsonLayout::ObjectStream {
+                self.first_key = first_key(&self.buf).map(<[u8]>::to_vec).unwrap_or_default();
+            }
             on_piece(Piece::Record { line, text: &self.buf, layout });
         }
         self.reset_element();
@@ -155,13 +204,88 @@ impl JsonRecords {
         self.collecting = true;
         self.oversized = false;
         self.element_line = self.line;
+        self.element_depth = self.depth;
         self.buf.clear();
         self.buf.push(b);
     }
 
-    fn step(&mut self, b: u8, on_piece: &mut dyn FnMut(Piece<'_>)) {
+    /// A byte inside a damaged record: only the search for the next record's start.
+    fn damaged_step(&mut self, b: u8, on_piece: &mut dyn FnMut(Piece<'_>)) {
+        let Some((line, resync)) = &mut self.damage else {
+            return;
+        };
         if b == b'\n' {
             self.line += 1;
+        }
+        if b.is_ascii_whitespace() {
+            return;
+        }
+        match (resync.stage, b) {
+            (3, b'"') if self.first_key.is_empty() || resync.key == self.first_key => {
+                // The next record starts here: report the damaged span, and read on.
+                let (start, brace_line) = (*line, resync.brace_line);
+                let key = std::mem::take(&mut resync.key);
+                self.damage = None;
+                on_piece(Piece::Damaged { line: start, last_line: brace_line.saturating_sub(1).max(start) });
+                self.depth = self.record_depth;
+                self.line_swap(brace_line, |scanner| scanner.start_element(b'{'));
+                self.buf.push(b'"');
+                self.buf.extend_from_slice(&key);
+                self.buf.push(b'"');
+                self.depth = self.record_depth + 1;
+                self.after_string = true;
+            }
+            // Another key: not a record's start.
+            (3, b'"') => resync.stage = 0,
+            (3, _) if resync.key.len() < MAX_FIRST_KEY => resync.key.push(b),
+            (2, b'"') => {
+                resync.stage = 3;
+                resync.key.clear();
+            }
+            (1, b'{') => {
+                resync.stage = 2;
+                resync.brace_line = self.line;
+            }
+            (_, b',') => resync.stage = 1,
+            _ => resync.stage = 0,
+        }
+    }
+
+    /// Runs `f` as if the current line were `line`.
+    fn line_swap(&mut self, line: u64, f: impl FnOnce(&mut Self)) {
+        let now = self.line;
+        self.line = line;
+        f(self);
+        self.line = now;
+    }
+
+    fn step(&mut self, b: u8, on_piece: &mut dyn FnMut(Piece<'_>)) {
+        if self.damage.is_some() {
+            return self.damaged_step(b, on_piece);
+        }
+        if self.first_break && b != b'\n' {
+            self.first_break = false;
+            if b == b'{' {
+                // The first line was cut: report it, and read this line as the next record.
+                let line = self.element_line;
+                on_piece(Piece::Truncated { line });
+                self.reset_element();
+                self.depth = 0;
+                self.in_string = false;
+                self.escaped = false;
+                self.after_string = false;
+            }
+        }
+        if b == b'\n' {
+            self.line += 1;
+            if self.collecting
+                && self.layout == Some(JsonLayout::ObjectStream)
+                && self.stream_records == 0
+                && self.depth > 0
+                && self.record_depth == 0
+            {
+                self.first_break = true;
+            }
             // NDJSON: a line break inside a record (outside strings, which cannot hold raw
             // breaks) means the line was cut; resynchronise on the next line.
             if self.collecting
@@ -197,9 +321,11 @@ impl JsonRecords {
             } else if b == b'"' {
                 self.in_string = false;
                 self.key_open = false;
-                if self.collecting && self.depth == self.record_depth {
+                if self.collecting && self.depth == self.element_depth {
                     // A string scalar as an array element.
                     self.emit(on_piece);
+                } else if self.collecting {
+                    self.after_string = true;
                 }
             } else if self.key_open && self.key.len() < 16 {
                 self.key.push(b);
@@ -212,6 +338,20 @@ impl JsonRecords {
                 self.emit(on_piece);
                 // The terminator still closes whatever it closes.
             } else {
+                return;
+            }
+        }
+        if self.after_string && !b.is_ascii_whitespace() {
+            self.after_string = false;
+            let records_in_a_container = matches!(self.layout, Some(JsonLayout::Array | JsonLayout::Envelope));
+            if !matches!(b, b':' | b',' | b'}' | b']') && records_in_a_container && self.depth > self.record_depth {
+                // Text right after a string: a quote inside it was not escaped, and the string
+                // state is now inside out. Skip to the next record's start.
+                self.damage = Some((self.element_line, Resync::default()));
+                self.reset_element();
+                self.in_string = false;
+                self.escaped = false;
+                self.key_open = false;
                 return;
             }
         }
@@ -252,7 +392,10 @@ impl JsonRecords {
                     self.depth = 2;
                     return;
                 }
-                if !self.collecting && self.depth == self.record_depth {
+                let loose_object = self.depth == 0 && self.layout == Some(JsonLayout::Array) && b == b'{';
+                if !self.collecting && (self.depth == self.record_depth || loose_object) {
+                    // (A loose object: a record after the array closed, as when NDJSON lines
+                    // were appended to an array. It is read as a record, not token by token.)
                     self.start_element(b);
                     if self.depth == 0 && self.layout.is_none() {
                         self.layout = Some(JsonLayout::ObjectStream);
@@ -271,7 +414,7 @@ impl JsonRecords {
                     return;
                 }
                 self.depth -= 1;
-                if self.collecting && self.depth == self.record_depth {
+                if self.collecting && self.depth == self.element_depth {
                     if self.layout == Some(JsonLayout::ObjectStream) && self.record_depth == 0 {
                         self.single_line &= self.element_line == self.line;
                         self.stream_records += 1;
@@ -303,6 +446,14 @@ impl JsonRecords {
     }
 }
 
+/// The first key of a record's text (`{"CreationTime":…` gives `CreationTime`), if it is
+/// plain (no escapes) and short.
+fn first_key(record: &[u8]) -> Option<&[u8]> {
+    let rest = record.strip_prefix(b"{")?.trim_ascii_start().strip_prefix(b"\"")?;
+    let end = rest.iter().position(|&b| b == b'"' || b == b'\\')?;
+    (rest[end] == b'"' && end <= MAX_FIRST_KEY).then_some(&rest[..end])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,6 +466,7 @@ mod tests {
             Piece::Truncated { line } => got.push(format!("{line}:CUT")),
             Piece::Stray { line } => got.push(format!("{line}:STRAY")),
             Piece::Oversized { line } => got.push(format!("{line}:BIG")),
+            Piece::Damaged { line, last_line } => got.push(format!("{line}-{last_line}:DAMAGED")),
         };
         for piece in input.as_bytes().chunks(chunk.max(1)) {
             scanner.feed(piece, &mut on_piece);
@@ -376,5 +528,38 @@ mod tests {
     fn reports_elements_that_are_not_objects_and_cut_records() {
         let (_, got) = split("[1, \"s\", {\"a\":1}, {\"b\":", 4);
         assert_eq!(got, vec!["1:1", "1:\"s\"", "1:{\"a\":1}", "1:CUT"]);
+    }
+
+    #[test]
+    fn a_cut_first_line_of_ndjson_is_reported_and_the_next_read() {
+        let input = "{\"a\":\"cut he\n{\"b\":1}\n{\"c\":2}\n";
+        for chunk in [1, 3, 100] {
+            let (layout, got) = split(input, chunk);
+            assert_eq!(layout, Some(JsonLayout::ObjectStream));
+            assert_eq!(got, vec!["1:CUT", "2:{\"b\":1}", "3:{\"c\":2}"], "chunk {chunk}");
+        }
+        // A first record over several lines is one record.
+        let (_, got) = split("{\n  \"a\": 1,\n  \"b\": {\"c\": 2}\n}\n{\"d\":3}\n", 2);
+        assert_eq!(got, vec!["1:{\n  \"a\": 1,\n  \"b\": {\"c\": 2}\n}", "5:{\"d\":3}"]);
+    }
+
+    #[test]
+    fn an_unescaped_quote_costs_its_record_only() {
+        let input = "[{\"Id\":\"1\",\"S\":\"ok\"},\n{\"Id\":\"2\",\"S\":\"he said \"hi\" there\",\"T\":[{\"Id\":3},{\"x\":4}]},\n{\"Id\":\"5\",\"S\":\"fine\"}]";
+        for chunk in [1, 4, 1000] {
+            let (_, got) = split(input, chunk);
+            assert_eq!(
+                got,
+                vec!["1:{\"Id\":\"1\",\"S\":\"ok\"}", "2-2:DAMAGED", "3:{\"Id\":\"5\",\"S\":\"fine\"}"],
+                "chunk {chunk}"
+            );
+        }
+    }
+
+    #[test]
+    fn records_appended_after_an_array_are_read_as_records() {
+        let (layout, got) = split("[{\"a\":1}]\n{\"b\":2}\n{\"c\":{\"d\":3}}\n", 3);
+        assert_eq!(layout, Some(JsonLayout::Array));
+        assert_eq!(got, vec!["1:{\"a\":1}", "2:{\"b\":2}", "3:{\"c\":{\"d\":3}}"]);
     }
 }

@@ -86,6 +86,10 @@ fn read_piece(rows: &mut RowState, sink: &mut dyn EventSink, last_stray_line: &m
             let limit = rows.limit;
             rows.reject(sink, line, RowErrorKind::RecordTooLarge { limit });
         }
+        Piece::Damaged { line, last_line } => {
+            rows.stats.rows_read += 1;
+            rows.reject(sink, line, RowErrorKind::DamagedRecord { last_line });
+        }
         Piece::Truncated { line, .. } => {
             rows.stats.rows_read += 1;
             rows.reject(sink, line, RowErrorKind::TruncatedJson);
