@@ -469,3 +469,40 @@ fn damage_in_json_costs_only_the_damaged_record() {
     assert_counts_add_up(&r);
     assert_eq!(counts(&r), (3, 3, 0, 0));
 }
+
+#[test]
+fn a_send_is_never_hidden_by_another_record_with_its_id_whatever_the_order() {
+    let id = "0000002a-0000-4000-8000-00000000002a";
+    let read = format!(
+        r#"{{"Id":"{id}","CreationTime":"2026-11-20T09:00:00","Operation":"FileAccessed","Workload":"SharePoint","UserId":"kim@contoso.com"}}"#
+    );
+    let send = format!(
+        r#"{{"Id":"{id}","CreationTime":"2026-11-20T09:00:00","Operation":"SendAs","Workload":"Exchange","UserId":"kim@contoso.com","MailboxOwnerUPN":"ceo@contoso.com","ClientInfoString":"Client=OWA"}}"#
+    );
+    let other_send = send.replace("kim@", "lee@");
+    let runs = [
+        analyse_chunked(&[("read.jsonl", read.as_bytes(), None), ("send.jsonl", send.as_bytes(), None)], 64),
+        analyse_chunked(&[("send.jsonl", send.as_bytes(), None), ("read.jsonl", read.as_bytes(), None)], 64),
+    ];
+    for r in &runs {
+        assert_counts_add_up(r);
+        assert_eq!((r.summary.events, r.summary.duplicates, r.summary.send_events), (1, 1, 1));
+        assert_eq!(r.summary.conflicting_duplicates, 1);
+        assert_eq!(r.summary.by_workload.keys().collect::<Vec<_>>(), vec!["Exchange"]);
+        assert!(
+            r.summary.warnings.iter().any(|w| w.starts_with("1 Id was seen on records that differ") && w.contains(id)),
+            "{:?}",
+            r.summary.warnings
+        );
+    }
+    // Two different sends under one id: the same one is kept in either order.
+    let kept = |first: &str, second: &str| {
+        let r = analyse_chunked(&[("a.jsonl", first.as_bytes(), None), ("b.jsonl", second.as_bytes(), None)], 64);
+        assert_eq!(r.summary.conflicting_duplicates, 1);
+        r.sends[0].event.actor.clone()
+    };
+    assert_eq!(kept(&send, &other_send), kept(&other_send, &send));
+    // A true repeat is no conflict.
+    let r = analyse_chunked(&[("a.jsonl", send.as_bytes(), None), ("b.jsonl", send.as_bytes(), None)], 64);
+    assert_eq!((r.summary.duplicates, r.summary.conflicting_duplicates), (1, 0));
+}

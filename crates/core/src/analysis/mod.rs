@@ -83,6 +83,9 @@ pub struct Analysis {
     sends: Vec<ClassifiedEvent>,
     /// The record number of each send, for its delay.
     send_records: Vec<u32>,
+    /// The send kept for each record that has one, built the first time a repeat of a send
+    /// needs it (repeats are rare; most analyses never build it).
+    send_index: Option<std::collections::HashMap<u32, u32>>,
     owner_changes: Vec<OwnerChangeRow>,
     /// The record number of each owner change.
     owner_change_records: Vec<u32>,
@@ -112,6 +115,7 @@ impl Analysis {
             workloads: Workloads::default(),
             sends: Vec::new(),
             send_records: Vec::new(),
+            send_index: None,
             owner_changes: Vec::new(),
             owner_change_records: Vec::new(),
             errors: Vec::new(),
@@ -200,19 +204,12 @@ impl Analysis {
                 self.note_first_input(*record, first);
             }
         }
-        let kept = |record: u32| match outcomes[record as usize] {
-            Inserted::New(n) => Some(n),
-            Inserted::Duplicate(_) => None,
-        };
         for (mut send, record) in later.sends.into_iter().zip(later.send_records) {
-            if let Some(record) = kept(record) {
-                send.event.source.file += offset;
-                self.sends.push(send);
-                self.send_records.push(record);
-            }
+            send.event.source.file += offset;
+            self.offer_send(outcomes[record as usize], send);
         }
         for (change, record) in later.owner_changes.into_iter().zip(later.owner_change_records) {
-            if let Some(record) = kept(record) {
+            if let Inserted::New(record) = outcomes[record as usize] {
                 self.owner_changes.push(change);
                 self.owner_change_records.push(record);
             }
@@ -250,54 +247,98 @@ impl Analysis {
         self.first_inputs.as_ref().and_then(|inputs| inputs.get(record)).copied().unwrap_or(0)
     }
 
-    /// Stores one record of input `file` unless it is a duplicate: then only where else it was
-    /// seen, and any arrival time it adds, are kept. The new record's number, or `None` for a
-    /// duplicate.
+    /// Stores one record of input `file`, or adds what a repeat says to the stored one.
     fn add_record(
         &mut self,
-        id: Option<&str>,
+        key: Option<RecordKey>,
         time: DateTime<Utc>,
         workload: &str,
         arrived: Option<(DateTime<Utc>, ArrivalSource)>,
         file: u32,
-    ) -> Option<u32> {
+        send: bool,
+    ) -> Inserted {
         let time = time.timestamp();
         if let Some(source) = self.sources.get_mut(file as usize) {
             source.saw(time);
         }
         let presence = if (file as usize) < MAX_TRACKED_SOURCES { 1u64 << file } else { 0 };
         let arrived = arrived.map(|(t, s)| (t.timestamp(), s));
-        let record = NewRecord { key: id.map(RecordKey::new), time, workload: 0, arrived, presence };
+        let record = NewRecord { key, time, workload: 0, arrived, presence, send, conflict: false };
         let workloads = &mut self.workloads;
-        match self.records.insert(record, |_| workloads.id(workload)) {
-            Inserted::New(record) => {
-                self.note_first_input(record, file);
-                Some(record)
-            }
-            Inserted::Duplicate(_) => None,
+        let outcome = self.records.insert(record, |_| workloads.id(workload));
+        if let Inserted::New(record) = outcome {
+            self.note_first_input(record, file);
+        }
+        outcome
+    }
+
+    /// Keeps a send, or not, by what became of its record: a new record's send is kept; a
+    /// repeat's replaces the kept one when it wins. Which of two sends of one id is kept does
+    /// not depend on their order: the earlier, else the lesser by content (and the id is then
+    /// counted as conflicting).
+    fn offer_send(&mut self, outcome: Inserted, send: ClassifiedEvent) {
+        let (record, wins) = match outcome {
+            Inserted::New(record) => return self.push_send(send, record),
+            Inserted::Duplicate { record, wins } => (record, wins),
+        };
+        let records = &self.send_records;
+        let index =
+            self.send_index.get_or_insert_with(|| records.iter().enumerate().map(|(i, &r)| (r, i as u32)).collect());
+        let Some(&kept) = index.get(&record) else {
+            // The stored record was not a send: a send always takes its place.
+            return self.push_send(send, record);
+        };
+        let kept = &mut self.sends[kept as usize];
+        let order = (send.event.time, send_content(&send)).cmp(&(kept.event.time, send_content(kept)));
+        if order != std::cmp::Ordering::Equal {
+            self.records.mark_conflict(record);
+        }
+        if wins || order == std::cmp::Ordering::Less {
+            *kept = send;
         }
     }
+
+    fn push_send(&mut self, send: ClassifiedEvent, record: u32) {
+        if let Some(index) = &mut self.send_index {
+            index.insert(record, self.sends.len() as u32);
+        }
+        self.sends.push(send);
+        self.send_records.push(record);
+    }
+}
+
+/// What tells two sends of one id apart, as kept (the summary's fields): who, as whom, how.
+fn send_content(send: &ClassifiedEvent) -> impl Ord + '_ {
+    let e = &send.event;
+    (
+        e.operation.as_str(),
+        e.actor.as_deref(),
+        e.target_mailbox(),
+        e.mailbox_owner.as_deref(),
+        e.client_info.as_deref(),
+        e.app_id.as_deref(),
+        e.client_app_id.as_deref(),
+        (e.logon_type.map(|l| l.name()), e.user_type.map(|u| u.name())),
+    )
 }
 
 impl EventSink for Analysis {
     fn event(&mut self, mut event: AuditEvent) {
-        let arrived = event.arrived.zip(event.arrival_source);
-        let Some(record) =
-            self.add_record(event.id.as_deref(), event.time, &event.workload, arrived, event.source.file)
-        else {
-            return;
-        };
-        // Classified on every byte it has; kept at a bounded size.
+        // Known by its whole id, classified on every byte it has, kept at a bounded size.
+        let key = event.id.as_deref().map(RecordKey::new);
         let mut classification = event.send_operation().map(|_| self.rules.classify(&event));
         let cut = event.cut_long_values();
         // Evidence quotes the event's values: cut alike, counted once (with the event's).
         for evidence in classification.iter_mut().flat_map(|c| &mut c.evidence) {
             crate::model::cut_to(&mut evidence.value, crate::model::MAX_KEPT_VALUE_BYTES);
         }
-        if let Some(source) = self.sources.get_mut(event.source.file as usize) {
+        let file = event.source.file;
+        if let Some(source) = self.sources.get_mut(file as usize) {
             source.cut_values += cut;
         }
-        if let Some(change) = &event.owner_change {
+        let arrived = event.arrived.zip(event.arrival_source);
+        let outcome = self.add_record(key, event.time, &event.workload, arrived, file, classification.is_some());
+        if let (Inserted::New(record), Some(change)) = (outcome, &event.owner_change) {
             self.owner_changes.push(OwnerChangeRow {
                 time: event.time,
                 changed_by: event.actor.clone(),
@@ -313,13 +354,19 @@ impl EventSink for Analysis {
             if !self.keep_raw_records {
                 classified.event.raw = None;
             }
-            self.sends.push(classified);
-            self.send_records.push(record);
+            self.offer_send(outcome, classified);
         }
     }
 
     fn plain(&mut self, record: PlainRecord<'_>) {
-        self.add_record(record.id, record.time, record.workload, record.arrived, record.source.file);
+        let file = record.source.file;
+        if record.workload.len() > crate::model::MAX_KEPT_VALUE_BYTES {
+            if let Some(source) = self.sources.get_mut(file as usize) {
+                source.cut_values += 1;
+            }
+        }
+        let key = record.id.map(RecordKey::new);
+        self.add_record(key, record.time, record.workload, record.arrived, file, false);
     }
 
     fn rejected(&mut self, error: RowError) {

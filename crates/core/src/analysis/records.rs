@@ -77,6 +77,10 @@ const DIGEST: u8 = 8;
 const ARRIVED_INGESTION: u8 = 2;
 /// Its arrival time came from `contentCreated`.
 const ARRIVED_CONTENT: u8 = 4;
+/// It is a send-type record.
+const SEND: u8 = 16;
+/// Its id was seen on records that differ (time, or send-type or not).
+const CONFLICT: u8 = 32;
 /// No arrival time.
 const NOT_ARRIVED: i64 = i64::MIN;
 
@@ -93,6 +97,10 @@ pub(crate) struct NewRecord {
     pub arrived: Option<(i64, ArrivalSource)>,
     /// Bit `i` set: input `i` contained it (0 past [`MAX_TRACKED_SOURCES`]).
     pub presence: u64,
+    /// It is a send-type record.
+    pub send: bool,
+    /// Copies that differ were seen already (a record coming from another store).
+    pub conflict: bool,
 }
 
 /// Every distinct record, column by column.
@@ -158,9 +166,26 @@ impl Workloads {
 pub(crate) enum Inserted {
     /// A record not seen before, stored under this number.
     New(u32),
-    /// A repeat of this stored record: only where it was seen and any arrival time it adds
-    /// were kept.
-    Duplicate(u32),
+    /// A repeat of stored record `record`: where it was seen and its arrival time were added.
+    /// If the two differ, the one kept is the same whichever came first: a send-type record
+    /// over any other, else the earlier; `wins` says the new one took the stored one's place
+    /// (its time and workload).
+    Duplicate {
+        /// The stored record.
+        record: u32,
+        /// The new copy is the one kept now.
+        wins: bool,
+    },
+}
+
+#[cfg(test)]
+impl Inserted {
+    /// The stored record's number, new or not.
+    pub(crate) fn record(self) -> u32 {
+        match self {
+            Self::New(record) | Self::Duplicate { record, .. } => record,
+        }
+    }
 }
 
 impl Records {
@@ -193,18 +218,30 @@ impl Records {
     /// records first show them.
     pub(crate) fn insert(&mut self, record: NewRecord, workload_id: impl FnOnce(u16) -> u16) -> Inserted {
         if let Some(found) = record.key.as_ref().and_then(|key| self.find(key)) {
+            let at = found as usize;
             self.add_presence(found, record.presence);
             self.set_arrival(found, record.arrived);
-            return Inserted::Duplicate(found);
+            let stored_send = self.flags[at] & SEND != 0;
+            if record.conflict || stored_send != record.send || self.times[at] != record.time {
+                self.flags[at] |= CONFLICT;
+            }
+            let wins = (record.send && !stored_send) || (record.send == stored_send && record.time < self.times[at]);
+            if wins {
+                self.times[at] = record.time;
+                self.workloads[at] = workload_id(record.workload);
+                self.flags[at] |= if record.send { SEND } else { 0 };
+            }
+            return Inserted::Duplicate { record: found, wins };
         }
-        let NewRecord { key, time, workload, arrived, presence } = record;
+        let NewRecord { key, time, workload, arrived, presence, send, conflict } = record;
         let workload = workload_id(workload);
         let index = self.len() as u32;
-        self.flags.push(match key {
+        let kind = match key {
             Some(RecordKey::Digest(_)) => KEYED | DIGEST,
             Some(_) => KEYED,
             None => 0,
-        });
+        };
+        self.flags.push(kind | if send { SEND } else { 0 } | if conflict { CONFLICT } else { 0 });
         match key {
             Some(RecordKey::Guid(guid) | RecordKey::Digest(guid)) => {
                 self.guids.push(guid);
@@ -265,22 +302,65 @@ impl Records {
         (at != NOT_ARRIVED).then_some((at, source))
     }
 
-    /// Sets the arrival time, unless the record has one already.
+    /// Sets the arrival time, unless the record has one as early already (the earliest is
+    /// kept: the same answer whichever copy came first).
     fn set_arrival(&mut self, record: u32, arrived: Option<(i64, ArrivalSource)>) {
         let Some((at, source)) = arrived else {
             return;
         };
-        if self.arrival(record as usize).is_some() {
+        if self.arrival(record as usize).is_some_and(|(known, _)| known <= at) {
             return;
         }
         if self.arrivals.is_empty() {
             self.arrivals = vec![NOT_ARRIVED; self.len()];
         }
         self.arrivals[record as usize] = at;
+        self.flags[record as usize] &= !(ARRIVED_INGESTION | ARRIVED_CONTENT);
         self.flags[record as usize] |= match source {
             ArrivalSource::IngestionTime => ARRIVED_INGESTION,
             ArrivalSource::ContentCreated => ARRIVED_CONTENT,
         };
+    }
+
+    /// Marks a record's id as seen on records that differ (the analysis compares what the
+    /// store does not keep: two sends' content).
+    pub(crate) fn mark_conflict(&mut self, record: u32) {
+        self.flags[record as usize] |= CONFLICT;
+    }
+
+    /// How many ids were seen on records that differ, and the `limit` first of them in text
+    /// order (a GUID in its usual lower-case form; a long id is known by its digest only): the
+    /// same list whatever the order the records came in.
+    pub(crate) fn conflicting_ids(&self, limit: usize) -> (u64, Vec<String>) {
+        let conflicting: Vec<usize> = (0..self.len()).filter(|&r| self.flags[r] & CONFLICT != 0).collect();
+        if conflicting.is_empty() {
+            return (0, Vec::new());
+        }
+        let texts: std::collections::HashMap<u32, &str> =
+            self.text_index.iter().map(|(text, &record)| (record, text.as_ref())).collect();
+        let mut first = std::collections::BTreeSet::new();
+        for &record in &conflicting {
+            let id = if self.flags[record] & DIGEST != 0 {
+                "(a long id)".to_owned()
+            } else if let Some(text) = texts.get(&(record as u32)) {
+                (*text).to_owned()
+            } else {
+                let g = self.guids[record];
+                format!(
+                    "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+                    g >> 96,
+                    (g >> 80) & 0xffff,
+                    (g >> 64) & 0xffff,
+                    (g >> 48) & 0xffff,
+                    g & 0xffff_ffff_ffff
+                )
+            };
+            first.insert(id);
+            if first.len() > limit {
+                first.pop_last();
+            }
+        }
+        (conflicting.len() as u64, first.into_iter().collect())
     }
 
     /// The record as it would enter another store (the inverse of [`Records::insert`]);
@@ -297,6 +377,8 @@ impl Records {
             workload: self.workloads[record],
             arrived: self.arrival(record),
             presence: self.presence(record),
+            send: self.flags[record] & SEND != 0,
+            conflict: self.flags[record] & CONFLICT != 0,
         }
     }
 
@@ -332,7 +414,7 @@ mod tests {
     use super::*;
 
     fn record(key: Option<RecordKey>, time: i64, presence: u64) -> NewRecord {
-        NewRecord { key, time, workload: 0, arrived: None, presence }
+        NewRecord { key, time, workload: 0, arrived: None, presence, send: false, conflict: false }
     }
 
     #[test]
@@ -356,7 +438,10 @@ mod tests {
         let RecordKey::Digest(number) = RecordKey::new(&"z".repeat(200)) else { panic!("a digest") };
         assert_eq!(records.insert(record(Some(RecordKey::Digest(number)), 0, 1), |w| w), Inserted::New(0));
         assert_eq!(records.insert(record(Some(RecordKey::Guid(number)), 0, 1), |w| w), Inserted::New(1));
-        assert_eq!(records.insert(record(Some(RecordKey::new(&"z".repeat(200))), 0, 1), |w| w), Inserted::Duplicate(0));
+        assert_eq!(
+            records.insert(record(Some(RecordKey::new(&"z".repeat(200))), 0, 1), |w| w),
+            Inserted::Duplicate { record: 0, wins: false }
+        );
     }
 
     #[test]
@@ -366,7 +451,15 @@ mod tests {
         records.insert(record(Some(RecordKey::Guid(2)), 0, 1), |w| w);
         // The second input's first record is a new one.
         records.insert(record(Some(RecordKey::Guid(3)), 0, 1 << 1), |w| w);
-        assert_eq!(records.insert(record(Some(RecordKey::Guid(1)), 5, 1 << 1), |w| w), Inserted::Duplicate(0));
+        assert_eq!(
+            records.insert(record(Some(RecordKey::Guid(1)), 5, 1 << 1), |w| w),
+            Inserted::Duplicate { record: 0, wins: false }
+        );
+        assert_eq!(
+            records.conflicting_ids(5),
+            (1, vec!["00000000-0000-0000-0000-000000000001".to_owned()]),
+            "the same id at another time"
+        );
         assert_eq!(records.presence.len(), records.len());
         assert_eq!((0..3).map(|r| records.presence(r)).collect::<Vec<_>>(), vec![0b11, 0b01, 0b10]);
     }
@@ -395,6 +488,8 @@ mod tests {
                 workload: (n % 4) as u16,
                 arrived: arrival(n),
                 presence: if n < 25 { 1 } else { 1 << 1 },
+                send: n % 5 == 0,
+                conflict: false,
             })
             .collect();
         for split in [0, 1, 13, 25, 40, 59, 60] {
@@ -407,14 +502,31 @@ mod tests {
             let merged = first.merge(second, |p| p, same);
             // A record new in the second half is whatever the merge made of it; a duplicate there
             // stays a duplicate of whatever its first sighting became.
-            outcomes.extend(second_outcomes.iter().map(|o| match o {
-                Inserted::New(r) => merged[*r as usize],
-                Inserted::Duplicate(r) => match merged[*r as usize] {
-                    Inserted::New(n) | Inserted::Duplicate(n) => Inserted::Duplicate(n),
-                },
-            }));
+            // What became of each record: its stored number.
+            outcomes.extend(second_outcomes.iter().map(|o| merged[o.record() as usize]));
+            let numbers = |outcomes: &[Inserted]| outcomes.iter().map(|o| o.record()).collect::<Vec<_>>();
+            let (outcomes, whole_outcomes) = (numbers(&outcomes), numbers(&whole_outcomes));
             assert_eq!(outcomes, whole_outcomes, "split at {split}");
             assert_eq!(columns(first), columns(whole), "split at {split}");
         }
+        // And whatever the order of the records, the same ones are kept.
+        let mut reversed = Records::default();
+        for r in all.iter().rev().cloned() {
+            reversed.insert(r, same);
+        }
+        let mut forward = Records::default();
+        for r in all.iter().cloned() {
+            forward.insert(r, same);
+        }
+        let by_key = |records: Records| {
+            let mut kept: Vec<(String, i64, bool, bool)> = records
+                .into_new_records()
+                .filter_map(|r| Some((format!("{:?}", r.key?), r.time, r.send, r.conflict)))
+                .collect();
+            kept.sort();
+            kept
+        };
+        assert_eq!(by_key(reversed), by_key(forward));
+        {}
     }
 }

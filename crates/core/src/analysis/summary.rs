@@ -9,8 +9,8 @@ use super::records::MAX_TRACKED_SOURCES;
 use super::source::SourceState;
 use super::{source_name, Analysis, AnalysisResult};
 use crate::report::{
-    delay_bins, delay_note, delay_warnings, findings, input_warnings, ErrorRow, FindingInput, InputNotes,
-    RejectedReason, SendReport, SourceSummary, Summary, TimeRange, UnusableInput, MAX_LISTED_ERRORS,
+    conflict_warning, delay_bins, delay_note, delay_warnings, findings, input_warnings, ErrorRow, FindingInput,
+    InputNotes, RejectedReason, SendReport, SourceSummary, Summary, TimeRange, UnusableInput, MAX_LISTED_ERRORS,
 };
 
 /// Per-input counts that follow from the store: new events and records without an id.
@@ -31,7 +31,11 @@ pub(super) fn assemble(mut analysis: Analysis) -> AnalysisResult {
     let known: u64 = delays.values().map(|d| d.measured + d.bounded).sum();
     let blind: Vec<&str> =
         delays.iter().filter(|(_, d)| d.measured + d.bounded == 0).map(|(w, _)| w.as_str()).collect();
-    let formats: Vec<&str> = analysis.sources.iter().filter_map(|s| s.format).map(|f| f.name()).collect();
+    // Each format once, in a fixed order: the sentence must not depend on the order of the files.
+    let formats: Vec<&str> = {
+        let read: std::collections::BTreeSet<_> = analysis.sources.iter().filter_map(|s| s.format).collect();
+        read.into_iter().map(|f| f.name()).collect()
+    };
     // An input that could not be used is no export to compare with.
     let usable = analysis.sources.iter().filter(|s| s.error.is_none()).count();
     let delay_note =
@@ -83,6 +87,9 @@ pub(super) fn assemble(mut analysis: Analysis) -> AnalysisResult {
         .collect();
     let mut warnings = input_warnings(&notes, MAX_TRACKED_SOURCES);
     warnings.extend(delay_warnings(&delays));
+    let (conflicting, first_ids) = records.conflicting_ids(5);
+    let first_ids: Vec<String> = first_ids.iter().map(|id| crate::ingest::fields::clip(id)).collect();
+    warnings.extend(conflict_warning(conflicting, &first_ids));
     let sources: Vec<SourceSummary> =
         analysis.sources.iter().zip(&counts).map(|(s, c)| source_summary(s, *c)).collect();
     let unusable_inputs = analysis
@@ -121,6 +128,7 @@ pub(super) fn assemble(mut analysis: Analysis) -> AnalysisResult {
         events: total(|s| s.events),
         rejected: total(|s| s.rejected),
         duplicates: total(|s| s.duplicates),
+        conflicting_duplicates: conflicting,
         formats,
         send_events: analysis.sends.len() as u64,
         by_class: report.by_class,

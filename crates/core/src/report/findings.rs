@@ -388,6 +388,18 @@ pub(crate) fn input_warnings(inputs: &[InputNotes<'_>], tracked: usize) -> Vec<S
     warnings
 }
 
+/// Ids seen on records that differ: how many, the first few, and which record is kept.
+pub(crate) fn conflict_warning(count: u64, first_ids: &[String]) -> Option<String> {
+    (count > 0).then(|| {
+        format!(
+            "{} on records that differ (another time, or a send beside a record that is not one): {}{}. Each is counted once; the record kept is a send over any other, else the earlier, whatever the order of the files.",
+            plural(count as usize, "Id was seen", "Ids were seen"),
+            first_ids.join(", "),
+            if count as usize > first_ids.len() { ", …" } else { "" },
+        )
+    })
+}
+
 /// What the delay figures leave out, per workload: arrivals before the event, and delays
 /// longer than any the log takes.
 pub(crate) fn delay_warnings(delays: &BTreeMap<String, DelayStats>) -> Vec<String> {

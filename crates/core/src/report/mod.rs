@@ -22,7 +22,7 @@ pub use delays::{
     bin_of, delay_bins, human_duration, percentile, DelayBin, DelayStats, BIN_COUNT, MAX_PLAUSIBLE_DELAY_SECONDS,
 };
 pub use export::{events_csv, neutralise_formula, CSV_COLUMNS};
-pub(crate) use findings::{delay_note, delay_warnings, input_warnings, InputNotes};
+pub(crate) use findings::{conflict_warning, delay_note, delay_warnings, input_warnings, InputNotes};
 pub use findings::{findings, Finding, FindingFilter, FindingInput};
 pub use timeline::{bucket_for_range, bucket_start, TimeBucket, Timeline, TimelineRow};
 
@@ -451,16 +451,16 @@ pub struct OwnerChangeRow {
 /// ```
 /// use sendas_core::{Analysis, MemoryInput};
 ///
-/// let export = br#"{"Id":"1","CreationTime":"2026-11-20T09:00:00","Operation":"SendAs","Workload":"Exchange",
-///     "UserId":"kim@contoso.com","ClientInfoString":"Client=OWA","MailboxOwnerUPN":"ceo@contoso.com"}
-/// {"Id":"1","CreationTime":"2026-11-20T09:00:00","Operation":"SendAs","Workload":"Exchange"}
-/// {"Id":"2","CreationTime":"2026-11-20T09:05:00","Operation":"FileAccessed","Workload":"SharePoint"}
-/// "#;
-/// let inputs = [MemoryInput::new("audit.jsonl", export)];
+/// let send = r#"{"Id":"1","CreationTime":"2026-11-20T09:00:00","Operation":"SendAs","Workload":"Exchange","UserId":"kim@contoso.com","ClientInfoString":"Client=OWA","MailboxOwnerUPN":"ceo@contoso.com"}"#;
+/// let read = r#"{"Id":"2","CreationTime":"2026-11-20T09:05:00","Operation":"FileAccessed","Workload":"SharePoint"}"#;
+/// // The send twice (overlapping exports), and a file read.
+/// let export = format!("{send}\n{send}\n{read}\n");
+/// let inputs = [MemoryInput::new("audit.jsonl", export.as_bytes())];
 /// let summary = pollster::block_on(Analysis::default().analyse(inputs, |_| {})).unwrap().summary;
 /// // Every record is an event, a rejection or a duplicate.
 /// assert_eq!(summary.rows_read, summary.events + summary.rejected + summary.duplicates);
 /// assert_eq!((summary.events, summary.duplicates, summary.send_events), (2, 1, 1));
+/// assert_eq!(summary.conflicting_duplicates, 0, "the repeat is the same record");
 /// assert_eq!(summary.by_class.delegate, 1);
 /// assert_eq!(summary.by_workload["SharePoint"], 1);
 /// // It is the JSON document `sendas-lens summary --json` prints.
@@ -477,6 +477,9 @@ pub struct Summary {
     pub rejected: u64,
     /// Records whose `Id` was already seen (`rows_read = events + rejected + duplicates`).
     pub duplicates: u64,
+    /// Ids seen on records that differ (another time, or a send beside a record that is not
+    /// one): each counted once. The record kept is the same whatever the order of the inputs.
+    pub conflicting_duplicates: u64,
     /// Detected format names, in input order, each once.
     pub formats: Vec<String>,
     /// Send-type events (`SendAs`, `SendOnBehalf`, `Send`).
