@@ -10,6 +10,7 @@
 
 mod generate;
 mod human;
+mod kql;
 
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
@@ -46,6 +47,8 @@ enum Command {
         json: bool,
         #[command(flatten)]
         times: ExportTimes,
+        #[command(flatten)]
+        rules: RulesArg,
     },
     /// Print every send-type event (SendAs, SendOnBehalf, Send) with its class and evidence.
     Events {
@@ -57,6 +60,8 @@ enum Command {
         jsonl: bool,
         #[command(flatten)]
         times: ExportTimes,
+        #[command(flatten)]
+        rules: RulesArg,
     },
     /// List the classification rules, in the order they are tried.
     Rules {
@@ -66,6 +71,17 @@ enum Command {
     },
     /// Write a deterministic synthetic export for benchmarks and tests.
     Generate(generate::GenerateArgs),
+    /// Print the classifier as KQL for Microsoft Sentinel (OfficeActivity) or Defender XDR advanced
+    /// hunting (CloudAppEvents), generated from the same rule table; or the arrival-delay query.
+    Kql(kql::KqlArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct RulesArg {
+    /// A rules file (the JSON `sendas-lens rules --json` prints, with a tenant's own rules) to
+    /// classify with instead of the built-in rules.
+    #[arg(long = "rules", value_name = "FILE")]
+    path: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -113,17 +129,17 @@ fn run(cli: Cli) -> Result<(), Stop> {
         _ => Stop::Fatal(Fatal(format!("cannot write output: {e}"))),
     };
     match cli.command {
-        Command::Summary { files, json, times } => {
+        Command::Summary { files, json, times, rules } => {
             // The summary never shows raw records: not keeping them is most of the memory saved.
-            let result = analyse(&files, &times, false)?;
+            let result = analyse(&files, &times, false, load_rules(rules.path.as_deref())?)?;
             if json {
                 writeln!(out, "{}", to_json(&result.summary, true)).map_err(write_err)?;
             } else {
                 human::print_summary(&mut out, &result).map_err(write_err)?;
             }
         }
-        Command::Events { files, times, .. } => {
-            let result = analyse(&files, &times, true)?;
+        Command::Events { files, times, rules, .. } => {
+            let result = analyse(&files, &times, true, load_rules(rules.path.as_deref())?)?;
             for send in &result.sends {
                 let line = EventLine::new(send, result.source_name(send.event.source));
                 writeln!(out, "{}", to_json(&line, false)).map_err(write_err)?;
@@ -142,8 +158,24 @@ fn run(cli: Cli) -> Result<(), Stop> {
             }
         }
         Command::Generate(args) => generate::run(&args).map_err(Fatal)?,
+        Command::Kql(args) => {
+            let rules = load_rules(args.rules.as_deref())?;
+            let text = kql::query(&args, &rules).map_err(Fatal)?;
+            write!(out, "{text}").map_err(write_err)?;
+        }
     }
     out.flush().map_err(write_err)
+}
+
+/// The rule table: a rules file (the JSON `rules --json` prints), else the built-in rules. A file
+/// that does not read is refused whole, with the JSON path of the fault.
+fn load_rules(path: Option<&Path>) -> Result<sendas_core::classify::RuleSet, Fatal> {
+    let Some(path) = path else {
+        return Ok(sendas_core::classify::RuleSet::default());
+    };
+    let shown = path.display();
+    let text = std::fs::read_to_string(path).map_err(|e| Fatal(format!("{shown}: cannot read the rules file: {e}")))?;
+    sendas_core::classify::RuleSet::from_json(&text).map_err(|e| Fatal(format!("{shown}: not a rules file: {e}")))
 }
 
 /// The `--exported-at` time given for each file (matched on the path as given or its file name).
@@ -177,7 +209,12 @@ fn given_export_times(files: &[PathBuf], times: &ExportTimes) -> Result<Vec<Opti
 
 /// Reads every file through the core's multi-file analysis: an unusable file is a warning
 /// line on stderr (the report lists it too), and only when no file is usable is the run fatal.
-fn analyse(files: &[PathBuf], times: &ExportTimes, keep_details: bool) -> Result<AnalysisResult, Fatal> {
+fn analyse(
+    files: &[PathBuf],
+    times: &ExportTimes,
+    keep_details: bool,
+    rules: sendas_core::classify::RuleSet,
+) -> Result<AnalysisResult, Fatal> {
     let given = given_export_times(files, times)?;
     let mut inputs = Vec::with_capacity(files.len());
     for (path, given) in files.iter().zip(given) {
@@ -190,7 +227,7 @@ fn analyse(files: &[PathBuf], times: &ExportTimes, keep_details: bool) -> Result
         };
         inputs.push(FileInput::new(path, exported_at));
     }
-    let mut analysis = Analysis::default();
+    let mut analysis = Analysis::new(rules);
     analysis.keep_send_details(keep_details);
     // Neither command prints raw records.
     analysis.keep_raw_records(false);

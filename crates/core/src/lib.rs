@@ -37,6 +37,7 @@ pub mod classify;
 pub mod display;
 pub mod generate;
 pub mod ingest;
+pub mod kql;
 pub mod model;
 pub mod report;
 mod text;

@@ -9,6 +9,7 @@
 mod clients;
 mod first_party;
 mod rules;
+mod rules_file;
 
 use serde::{Deserialize, Serialize};
 
@@ -16,6 +17,7 @@ use crate::model::{AuditEvent, SendClass};
 pub use clients::{client_name, mail_client_markers, ClientMarker, CLIENT_MARKERS};
 pub use first_party::{FirstPartyApp, FIRST_PARTY_MAIL_CLIENTS};
 pub use rules::default_rules;
+pub use rules_file::RulesFileError;
 
 /// A field of an event a condition can test.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
