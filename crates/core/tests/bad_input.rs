@@ -463,6 +463,15 @@ fn damage_in_json_costs_only_the_damaged_record() {
     assert_eq!(counts(&r), (4, 3, 1, 0));
     assert_eq!(errors(&r), vec![(2, "the record is damaged (a quote inside a text not escaped?) up to line 2: it was skipped, and reading resumed at the next record".to_owned())]);
 
+    // The first record damaged, with nested objects after the damage: the next record is
+    // still found by the first record's first key.
+    let first_damaged =
+        format!("[{},\n{}]", record(12, r#"he said "hi" there","T":[{"a":1},{"b":2}],"U":"x"#), record(13, "good"));
+    let r = analyse_chunked(&[("first-damaged.json", first_damaged.as_bytes(), None)], 7);
+    assert_counts_add_up(&r);
+    assert_eq!(counts(&r), (2, 1, 1, 0));
+    assert!(r.summary.unusable_inputs.is_empty());
+
     // NDJSON lines appended to an array: one record each, no error per token.
     let appended = format!("[{}]\n{}\n{}\n", record(9, "in the array"), record(10, "after"), record(11, "after too"));
     let r = analyse_chunked(&[("array-then-lines.json", appended.as_bytes(), None)], 5);
@@ -505,4 +514,55 @@ fn a_send_is_never_hidden_by_another_record_with_its_id_whatever_the_order() {
     // A true repeat is no conflict.
     let r = analyse_chunked(&[("a.jsonl", send.as_bytes(), None), ("b.jsonl", send.as_bytes(), None)], 64);
     assert_eq!((r.summary.duplicates, r.summary.conflicting_duplicates), (1, 0));
+}
+
+#[test]
+fn which_copy_of_an_id_is_kept_never_depends_on_file_order() {
+    // Found in review: copies that differ only where the kept record does not show (a SID, a
+    // value past the cut, the workload of a record that is not a send).
+    let record = |extra: &str| {
+        format!(
+            r#"{{"Id":"0000002a-0000-4000-8000-00000000002a","CreationTime":"2026-11-20T09:00:00","Operation":"SendAs","Workload":"Exchange","UserId":"kim@contoso.com","MailboxOwnerUPN":"ceo@contoso.com",{extra}}}"#
+        )
+    };
+    let padding = "x".repeat(1100);
+    let pairs = [
+        (
+            record(r#""LogonUserSid":"S-1-5-18","ClientInfoString":"Client=OWA""#),
+            record(r#""LogonUserSid":"S-1-5-21-1","ClientInfoString":"Client=OWA""#),
+        ),
+        (
+            record(&format!(r#""ClientInfoString":"Client=OWA;{padding}ConnectorWorkProvider""#)),
+            record(&format!(r#""ClientInfoString":"Client=OWA;{padding}ConnectorXorkProvider""#)),
+        ),
+        (
+            r#"{"Id":"1","CreationTime":"2026-11-20T09:00:10","Operation":"FileAccessed","Workload":"SharePoint"}"#
+                .to_owned(),
+            r#"{"Id":"1","CreationTime":"2026-11-20T09:00:10","Operation":"FileAccessed","Workload":"OneDrive"}"#
+                .to_owned(),
+        ),
+        (
+            r#"{"Id":"1","CreationTime":"2026-11-20T09:00:10","Operation":"FileAccessed","Workload":"SharePoint"}"#
+                .to_owned(),
+            r#"{"Id":"1","CreationTime":"2026-11-20T09:00:05","Operation":"FileAccessed","Workload":"OneDrive"}"#
+                .to_owned(),
+        ),
+    ];
+    for (a, b) in &pairs {
+        let run = |first: &str, second: &str| {
+            let r = analyse_chunked(&[("a.jsonl", first.as_bytes(), None), ("b.jsonl", second.as_bytes(), None)], 64);
+            assert_counts_add_up(&r);
+            let s = r.summary;
+            (
+                s.by_class,
+                s.by_workload,
+                s.delays.keys().cloned().collect::<Vec<_>>(),
+                s.conflicting_duplicates,
+                s.attribution,
+            )
+        };
+        let (ab, ba) = (run(a, b), run(b, a));
+        assert_eq!(ab, ba, "{a} / {b}");
+        assert_eq!(ab.3, 1, "the id is counted as conflicting: {a} / {b}");
+    }
 }

@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use sendas_core::generate::write_export;
 use sendas_core::ingest::{Format, MAX_RECORD_BYTES};
 
-const FORMATS: [Format; 8] = Format::ALL;
+const FORMATS: [Format; Format::ALL.len()] = Format::ALL;
 
 fn generated(format: Format, rows: u64, seed: u64) -> Vec<u8> {
     let mut bytes = Vec::new();

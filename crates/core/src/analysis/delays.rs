@@ -92,8 +92,10 @@ impl DelayInference {
         let mut measured: Vec<Vec<i64>> = vec![Vec::new(); n];
         let mut bounded: Vec<Vec<(i64, i64)>> = vec![Vec::new(); n];
         let mut arrival_sources: Vec<Vec<String>> = vec![Vec::new(); n];
+        let mut held = vec![false; n];
         for record in 0..records.len() {
             let w = records.workloads[record] as usize;
+            held[w] = true;
             match self.delay(records, record) {
                 Some(Delay::Measured { seconds }) => {
                     let name = match records.arrival(record) {
@@ -110,7 +112,10 @@ impl DelayInference {
             }
         }
         let mut delays = BTreeMap::new();
-        for (w, name) in workloads.iter().enumerate() {
+        // Only workloads some record holds: a record kept in place of a repeat may leave its
+        // repeat's workload behind, named but empty.
+        for (w, name) in workloads.iter().enumerate().filter(|(w, _)| held[*w]) {
+            arrival_sources[w].sort();
             let stats = DelayStats::compute(
                 std::mem::take(&mut measured[w]),
                 std::mem::take(&mut bounded[w]),

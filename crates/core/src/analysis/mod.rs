@@ -26,7 +26,7 @@ use crate::model::{ArrivalSource, AuditEvent, SourceRef};
 use crate::report::{ClassifiedEvent, OwnerChangeRow, Summary};
 pub use inputs::{Input, MemoryInput, NoUsableInput, Progress};
 pub use reader::{ReadError, SourceReader};
-use records::{Inserted, NewRecord, RecordKey, Records, Workloads, MAX_TRACKED_SOURCES};
+use records::{digest_of, Inserted, NewRecord, RecordKey, Records, Workloads, MAX_TRACKED_SOURCES};
 pub use source::SourceMeta;
 use source::SourceState;
 
@@ -83,6 +83,9 @@ pub struct Analysis {
     sends: Vec<ClassifiedEvent>,
     /// The record number of each send, for its delay.
     send_records: Vec<u32>,
+    /// Each send's content digest (taken before any value is cut), to choose between two
+    /// sends of one id whatever their order.
+    send_digests: Vec<u128>,
     /// The send kept for each record that has one, built the first time a repeat of a send
     /// needs it (repeats are rare; most analyses never build it).
     send_index: Option<std::collections::HashMap<u32, u32>>,
@@ -115,6 +118,7 @@ impl Analysis {
             workloads: Workloads::default(),
             sends: Vec::new(),
             send_records: Vec::new(),
+            send_digests: Vec::new(),
             send_index: None,
             owner_changes: Vec::new(),
             owner_change_records: Vec::new(),
@@ -193,6 +197,8 @@ impl Analysis {
         // Which input first held each of `later`'s records, in this analysis's numbering.
         let first_inputs: Vec<u32> =
             (0..later.records.len()).map(|record| later.first_input(record) + offset).collect();
+        // What each of `later`'s records is compared with, should it repeat one of ours.
+        let (later_times, later_workloads) = (later.records.times.clone(), later.records.workloads.clone());
         let (names, workloads) = (&later.workloads.names, &mut self.workloads);
         let outcomes = self.records.merge(
             later.records,
@@ -204,9 +210,24 @@ impl Analysis {
                 self.note_first_input(*record, first);
             }
         }
-        for (mut send, record) in later.sends.into_iter().zip(later.send_records) {
+        // Each of `later`'s records that repeats one of ours: which copy is kept, decided as a
+        // single pass decides it.
+        let later_send_of: std::collections::HashMap<u32, usize> =
+            later.send_records.iter().enumerate().map(|(i, &r)| (r, i)).collect();
+        let mut wins = vec![false; outcomes.len()];
+        for (r, outcome) in outcomes.iter().enumerate() {
+            if let Inserted::Duplicate { record } = *outcome {
+                let copy = Copy {
+                    time: later_times[r],
+                    workload: &later.workloads.names[later_workloads[r] as usize],
+                    send: later_send_of.get(&(r as u32)).map(|&i| later.send_digests[i]),
+                };
+                wins[r] = self.resolve(record, copy);
+            }
+        }
+        for ((mut send, record), digest) in later.sends.into_iter().zip(later.send_records).zip(later.send_digests) {
             send.event.source.file += offset;
-            self.offer_send(outcomes[record as usize], send);
+            self.offer_send(outcomes[record as usize], wins[record as usize], send, digest);
         }
         for (change, record) in later.owner_changes.into_iter().zip(later.owner_change_records) {
             if let Inserted::New(record) = outcomes[record as usize] {
@@ -247,86 +268,142 @@ impl Analysis {
         self.first_inputs.as_ref().and_then(|inputs| inputs.get(record)).copied().unwrap_or(0)
     }
 
-    /// Stores one record of input `file`, or adds what a repeat says to the stored one.
+    /// Stores one record of input `file`, or adds what a repeat says to the stored one and
+    /// decides which of the two is kept. The outcome, and whether the new copy is the one kept.
     fn add_record(
         &mut self,
         key: Option<RecordKey>,
-        time: DateTime<Utc>,
-        workload: &str,
+        copy: Copy<'_>,
         arrived: Option<(DateTime<Utc>, ArrivalSource)>,
         file: u32,
-        send: bool,
-    ) -> Inserted {
-        let time = time.timestamp();
+    ) -> (Inserted, bool) {
         if let Some(source) = self.sources.get_mut(file as usize) {
-            source.saw(time);
+            source.saw(copy.time);
         }
         let presence = if (file as usize) < MAX_TRACKED_SOURCES { 1u64 << file } else { 0 };
         let arrived = arrived.map(|(t, s)| (t.timestamp(), s));
-        let record = NewRecord { key, time, workload: 0, arrived, presence, send, conflict: false };
+        let record = NewRecord {
+            key,
+            time: copy.time,
+            workload: 0,
+            arrived,
+            presence,
+            send: copy.send.is_some(),
+            conflict: false,
+        };
         let workloads = &mut self.workloads;
-        let outcome = self.records.insert(record, |_| workloads.id(workload));
-        if let Inserted::New(record) = outcome {
-            self.note_first_input(record, file);
+        let outcome = self.records.insert(record, |_| workloads.id(copy.workload));
+        match outcome {
+            Inserted::New(record) => {
+                self.note_first_input(record, file);
+                (outcome, true)
+            }
+            Inserted::Duplicate { record } => (outcome, self.resolve(record, copy)),
         }
-        outcome
     }
 
-    /// Keeps a send, or not, by what became of its record: a new record's send is kept; a
-    /// repeat's replaces the kept one when it wins. Which of two sends of one id is kept does
-    /// not depend on their order: the earlier, else the lesser by content (and the id is then
-    /// counted as conflicting).
-    fn offer_send(&mut self, outcome: Inserted, send: ClassifiedEvent) {
-        let (record, wins) = match outcome {
-            Inserted::New(record) => return self.push_send(send, record),
-            Inserted::Duplicate { record, wins } => (record, wins),
-        };
+    /// Decides between the stored record and a repeat of it, the same whichever came first:
+    /// a send over any other record, then the earlier, then the lesser content (sends) or
+    /// workload name. When they differ the id is marked as conflicting; when the repeat wins it
+    /// takes the stored record's place. Whether it won.
+    fn resolve(&mut self, record: u32, copy: Copy<'_>) -> bool {
+        let stored = self.records.stored(record);
+        let stored_digest = if stored.send { self.send_of(record).map(|i| self.send_digests[i]) } else { None };
+        let stored_workload = self.workloads.names.get(stored.workload as usize).map_or("", String::as_str);
+        // The lesser key is kept: a send (`false` sorts first), the earlier, the lesser content.
+        let key = |send: Option<u128>, time: i64, workload: &str| (send.is_none(), time, send, workload.to_owned());
+        let new_key = key(copy.send, copy.time, copy.workload);
+        let stored_key = key(stored_digest.or(stored.send.then_some(0)), stored.time, stored_workload);
+        if new_key != stored_key {
+            self.records.mark_conflict(record);
+        }
+        let wins = new_key < stored_key;
+        if wins {
+            let workload = self.workloads.id(copy.workload);
+            self.records.take_place(record, copy.time, workload, copy.send.is_some());
+        }
+        wins
+    }
+
+    /// The index of the send kept for a record, if it has one.
+    fn send_of(&mut self, record: u32) -> Option<usize> {
         let records = &self.send_records;
         let index =
             self.send_index.get_or_insert_with(|| records.iter().enumerate().map(|(i, &r)| (r, i as u32)).collect());
-        let Some(&kept) = index.get(&record) else {
-            // The stored record was not a send: a send always takes its place.
-            return self.push_send(send, record);
-        };
-        let kept = &mut self.sends[kept as usize];
-        let order = (send.event.time, send_content(&send)).cmp(&(kept.event.time, send_content(kept)));
-        if order != std::cmp::Ordering::Equal {
-            self.records.mark_conflict(record);
-        }
-        if wins || order == std::cmp::Ordering::Less {
-            *kept = send;
+        index.get(&record).map(|&i| i as usize)
+    }
+
+    /// Keeps a send, or not, by what became of its record: a new record's send is kept; a
+    /// repeat's is kept when it won ([`Analysis::resolve`]), in place of the send kept before.
+    fn offer_send(&mut self, outcome: Inserted, wins: bool, send: ClassifiedEvent, digest: u128) {
+        match outcome {
+            Inserted::New(record) => self.push_send(send, digest, record),
+            Inserted::Duplicate { record } if wins => match self.send_of(record) {
+                Some(kept) => {
+                    self.sends[kept] = send;
+                    self.send_digests[kept] = digest;
+                }
+                None => self.push_send(send, digest, record),
+            },
+            Inserted::Duplicate { .. } => {}
         }
     }
 
-    fn push_send(&mut self, send: ClassifiedEvent, record: u32) {
+    fn push_send(&mut self, send: ClassifiedEvent, digest: u128, record: u32) {
         if let Some(index) = &mut self.send_index {
             index.insert(record, self.sends.len() as u32);
         }
         self.sends.push(send);
+        self.send_digests.push(digest);
         self.send_records.push(record);
     }
 }
 
-/// What tells two sends of one id apart, as kept (the summary's fields): who, as whom, how.
-fn send_content(send: &ClassifiedEvent) -> impl Ord + '_ {
-    let e = &send.event;
-    (
-        e.operation.as_str(),
+/// One copy of a record, as a repeat is compared with the stored one.
+#[derive(Clone, Copy)]
+struct Copy<'a> {
+    /// When it happened (Unix seconds).
+    time: i64,
+    /// Its workload.
+    workload: &'a str,
+    /// For a send-type record, its content digest.
+    send: Option<u128>,
+}
+
+/// A send's content, as two sends of one id are told apart: every field the rules and the
+/// reports read, whole (before any is cut), its exact time, and its class and rule.
+fn send_digest(event: &AuditEvent, classification: &crate::classify::Classification) -> u128 {
+    let e = event;
+    let millis = e.time.timestamp_millis().to_string();
+    let fields = [
+        Some(classification.class.name()),
+        classification.rule.as_deref(),
+        Some(e.operation.as_str()),
+        Some(millis.as_str()),
         e.actor.as_deref(),
-        e.target_mailbox(),
+        e.actor_sid.as_deref(),
         e.mailbox_owner.as_deref(),
+        e.mailbox_owner_sid.as_deref(),
+        e.send_as.as_deref(),
+        e.send_on_behalf.as_deref(),
         e.client_info.as_deref(),
+        e.logon_type.map(|l| l.name()),
+        e.user_type.map(|u| u.name()),
         e.app_id.as_deref(),
         e.client_app_id.as_deref(),
-        (e.logon_type.map(|l| l.name()), e.user_type.map(|u| u.name())),
-    )
+        e.subject.as_deref(),
+        Some(e.workload.as_str()),
+    ];
+    digest_of(fields.iter().map(|f| f.unwrap_or("\u{0}absent")))
 }
 
 impl EventSink for Analysis {
     fn event(&mut self, mut event: AuditEvent) {
-        // Known by its whole id, classified on every byte it has, kept at a bounded size.
+        // Known by its whole id, classified and told apart on every byte it has, kept at a
+        // bounded size.
         let key = event.id.as_deref().map(RecordKey::new);
         let mut classification = event.send_operation().map(|_| self.rules.classify(&event));
+        let digest = classification.as_ref().map(|c| send_digest(&event, c));
         let cut = event.cut_long_values();
         // Evidence quotes the event's values: cut alike, counted once (with the event's).
         for evidence in classification.iter_mut().flat_map(|c| &mut c.evidence) {
@@ -337,7 +414,8 @@ impl EventSink for Analysis {
             source.cut_values += cut;
         }
         let arrived = event.arrived.zip(event.arrival_source);
-        let outcome = self.add_record(key, event.time, &event.workload, arrived, file, classification.is_some());
+        let copy = Copy { time: event.time.timestamp(), workload: &event.workload, send: digest };
+        let (outcome, wins) = self.add_record(key, copy, arrived, file);
         if let (Inserted::New(record), Some(change)) = (outcome, &event.owner_change) {
             self.owner_changes.push(OwnerChangeRow {
                 time: event.time,
@@ -346,7 +424,7 @@ impl EventSink for Analysis {
             });
             self.owner_change_records.push(record);
         }
-        if let Some(classification) = classification {
+        if let (Some(classification), Some(digest)) = (classification, digest) {
             let mut classified = ClassifiedEvent { event, classification, delay: None };
             if !self.keep_send_details {
                 classified.drop_details();
@@ -354,7 +432,7 @@ impl EventSink for Analysis {
             if !self.keep_raw_records {
                 classified.event.raw = None;
             }
-            self.offer_send(outcome, classified);
+            self.offer_send(outcome, wins, classified, digest);
         }
     }
 
@@ -366,7 +444,8 @@ impl EventSink for Analysis {
             }
         }
         let key = record.id.map(RecordKey::new);
-        self.add_record(key, record.time, record.workload, record.arrived, file, false);
+        let copy = Copy { time: record.time.timestamp(), workload: record.workload, send: None };
+        self.add_record(key, copy, record.arrived, file);
     }
 
     fn rejected(&mut self, error: RowError) {

@@ -59,11 +59,18 @@ impl RecordKey {
 /// every process, so partial analyses merge, and out of reach of chance collisions. (An
 /// attacker could only collide two of their own records' ids, hiding one of their own records.)
 fn digest(id: &str) -> u128 {
+    digest_of([id])
+}
+
+/// [`digest`] over several texts, each delimited (so `["ab", "c"]` and `["a", "bc"]` differ).
+pub(crate) fn digest_of<'a>(parts: impl IntoIterator<Item = &'a str> + Clone) -> u128 {
     use std::hash::{Hash, Hasher};
     let half = |domain: u8| {
         let mut hasher = std::hash::DefaultHasher::new();
         domain.hash(&mut hasher);
-        id.hash(&mut hasher);
+        for part in parts.clone() {
+            part.hash(&mut hasher);
+        }
         hasher.finish()
     };
     (u128::from(half(1)) << 64) | u128::from(half(2))
@@ -167,15 +174,22 @@ pub(crate) enum Inserted {
     /// A record not seen before, stored under this number.
     New(u32),
     /// A repeat of stored record `record`: where it was seen and its arrival time were added.
-    /// If the two differ, the one kept is the same whichever came first: a send-type record
-    /// over any other, else the earlier; `wins` says the new one took the stored one's place
-    /// (its time and workload).
+    /// Which of the two is kept is the analysis's to decide ([`Records::take_place`]).
     Duplicate {
         /// The stored record.
         record: u32,
-        /// The new copy is the one kept now.
-        wins: bool,
     },
+}
+
+/// What the store keeps of a record that a repeat is compared with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Stored {
+    /// When it happened (Unix seconds).
+    pub time: i64,
+    /// Its workload's number.
+    pub workload: u16,
+    /// It is a send-type record.
+    pub send: bool,
 }
 
 #[cfg(test)]
@@ -183,7 +197,7 @@ impl Inserted {
     /// The stored record's number, new or not.
     pub(crate) fn record(self) -> u32 {
         match self {
-            Self::New(record) | Self::Duplicate { record, .. } => record,
+            Self::New(record) | Self::Duplicate { record } => record,
         }
     }
 }
@@ -218,20 +232,12 @@ impl Records {
     /// records first show them.
     pub(crate) fn insert(&mut self, record: NewRecord, workload_id: impl FnOnce(u16) -> u16) -> Inserted {
         if let Some(found) = record.key.as_ref().and_then(|key| self.find(key)) {
-            let at = found as usize;
             self.add_presence(found, record.presence);
             self.set_arrival(found, record.arrived);
-            let stored_send = self.flags[at] & SEND != 0;
-            if record.conflict || stored_send != record.send || self.times[at] != record.time {
-                self.flags[at] |= CONFLICT;
+            if record.conflict {
+                self.flags[found as usize] |= CONFLICT;
             }
-            let wins = (record.send && !stored_send) || (record.send == stored_send && record.time < self.times[at]);
-            if wins {
-                self.times[at] = record.time;
-                self.workloads[at] = workload_id(record.workload);
-                self.flags[at] |= if record.send { SEND } else { 0 };
-            }
-            return Inserted::Duplicate { record: found, wins };
+            return Inserted::Duplicate { record: found };
         }
         let NewRecord { key, time, workload, arrived, presence, send, conflict } = record;
         let workload = workload_id(workload);
@@ -308,7 +314,9 @@ impl Records {
         let Some((at, source)) = arrived else {
             return;
         };
-        if self.arrival(record as usize).is_some_and(|(known, _)| known <= at) {
+        // The earliest arrival is kept; between two sources at the same moment, the ingestion time.
+        let known = self.arrival(record as usize);
+        if known.is_some_and(|(t, s)| t < at || (t == at && (s == source || s == ArrivalSource::IngestionTime))) {
             return;
         }
         if self.arrivals.is_empty() {
@@ -322,8 +330,21 @@ impl Records {
         };
     }
 
-    /// Marks a record's id as seen on records that differ (the analysis compares what the
-    /// store does not keep: two sends' content).
+    /// What a repeat of the record is compared with.
+    pub(crate) fn stored(&self, record: u32) -> Stored {
+        let at = record as usize;
+        Stored { time: self.times[at], workload: self.workloads[at], send: self.flags[at] & SEND != 0 }
+    }
+
+    /// A repeat of the record takes its place: its time, workload and kind are kept instead.
+    pub(crate) fn take_place(&mut self, record: u32, time: i64, workload: u16, send: bool) {
+        let at = record as usize;
+        self.times[at] = time;
+        self.workloads[at] = workload;
+        self.flags[at] = (self.flags[at] & !SEND) | if send { SEND } else { 0 };
+    }
+
+    /// Marks a record's id as seen on records that differ.
     pub(crate) fn mark_conflict(&mut self, record: u32) {
         self.flags[record as usize] |= CONFLICT;
     }
@@ -440,7 +461,7 @@ mod tests {
         assert_eq!(records.insert(record(Some(RecordKey::Guid(number)), 0, 1), |w| w), Inserted::New(1));
         assert_eq!(
             records.insert(record(Some(RecordKey::new(&"z".repeat(200))), 0, 1), |w| w),
-            Inserted::Duplicate { record: 0, wins: false }
+            Inserted::Duplicate { record: 0 }
         );
     }
 
@@ -453,13 +474,10 @@ mod tests {
         records.insert(record(Some(RecordKey::Guid(3)), 0, 1 << 1), |w| w);
         assert_eq!(
             records.insert(record(Some(RecordKey::Guid(1)), 5, 1 << 1), |w| w),
-            Inserted::Duplicate { record: 0, wins: false }
+            Inserted::Duplicate { record: 0 }
         );
-        assert_eq!(
-            records.conflicting_ids(5),
-            (1, vec!["00000000-0000-0000-0000-000000000001".to_owned()]),
-            "the same id at another time"
-        );
+        records.mark_conflict(0);
+        assert_eq!(records.conflicting_ids(5), (1, vec!["00000000-0000-0000-0000-000000000001".to_owned()]));
         assert_eq!(records.presence.len(), records.len());
         assert_eq!((0..3).map(|r| records.presence(r)).collect::<Vec<_>>(), vec![0b11, 0b01, 0b10]);
     }
@@ -500,33 +518,13 @@ mod tests {
             let mut second = Records::default();
             let second_outcomes: Vec<Inserted> = all[split..].iter().cloned().map(|r| second.insert(r, same)).collect();
             let merged = first.merge(second, |p| p, same);
-            // A record new in the second half is whatever the merge made of it; a duplicate there
-            // stays a duplicate of whatever its first sighting became.
-            // What became of each record: its stored number.
+            // What became of each record: its stored number (a duplicate in the second half is a
+            // duplicate of whatever its first sighting became).
             outcomes.extend(second_outcomes.iter().map(|o| merged[o.record() as usize]));
             let numbers = |outcomes: &[Inserted]| outcomes.iter().map(|o| o.record()).collect::<Vec<_>>();
             let (outcomes, whole_outcomes) = (numbers(&outcomes), numbers(&whole_outcomes));
             assert_eq!(outcomes, whole_outcomes, "split at {split}");
             assert_eq!(columns(first), columns(whole), "split at {split}");
         }
-        // And whatever the order of the records, the same ones are kept.
-        let mut reversed = Records::default();
-        for r in all.iter().rev().cloned() {
-            reversed.insert(r, same);
-        }
-        let mut forward = Records::default();
-        for r in all.iter().cloned() {
-            forward.insert(r, same);
-        }
-        let by_key = |records: Records| {
-            let mut kept: Vec<(String, i64, bool, bool)> = records
-                .into_new_records()
-                .filter_map(|r| Some((format!("{:?}", r.key?), r.time, r.send, r.conflict)))
-                .collect();
-            kept.sort();
-            kept
-        };
-        assert_eq!(by_key(reversed), by_key(forward));
-        {}
     }
 }

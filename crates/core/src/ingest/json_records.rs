@@ -84,6 +84,9 @@ pub(crate) struct JsonRecords {
     /// The first key of the first record of an array (`CreationTime` in Management API
     /// content): the next record's start is `,{"` and this key.
     first_key: Vec<u8>,
+    /// The last byte outside strings that is not white space: a line may end after `{`, `[`,
+    /// `,` or `:` inside a record; after anything else, a break before a `{` is a cut line.
+    last_significant: u8,
 }
 
 /// The search for the next record after a damaged one: `,` then `{` then `"`, the first key
@@ -93,8 +96,12 @@ struct Resync {
     /// 0: looking for `,`; 1: for `{`; 2: for `"`; 3: reading the key.
     stage: u8,
     key: Vec<u8>,
+    /// The line the candidate `,` is on: where the damaged record ends.
+    comma_line: u64,
     /// The line the candidate `{` is on.
     brace_line: u64,
+    /// The line of the last text seen: where the damage ends if no record follows.
+    last_text_line: u64,
 }
 
 /// Longest first key remembered for resynchronising.
@@ -128,6 +135,7 @@ impl JsonRecords {
             after_string: false,
             damage: None,
             first_key: Vec::new(),
+            last_significant: b' ',
         }
     }
 
@@ -163,8 +171,8 @@ impl JsonRecords {
 
     /// Ends the input: an element still open is reported as truncated.
     pub(crate) fn finish(&mut self, on_piece: &mut dyn FnMut(Piece<'_>)) {
-        if let Some((line, _)) = self.damage.take() {
-            on_piece(Piece::Damaged { line, last_line: self.line });
+        if let Some((line, resync)) = self.damage.take() {
+            on_piece(Piece::Damaged { line, last_line: resync.last_text_line.max(line) });
             return;
         }
         if self.collecting {
@@ -220,15 +228,17 @@ impl JsonRecords {
         if b.is_ascii_whitespace() {
             return;
         }
+        resync.last_text_line = self.line;
         match (resync.stage, b) {
             (3, b'"') if self.first_key.is_empty() || resync.key == self.first_key => {
                 // The next record starts here: report the damaged span, and read on.
-                let (start, brace_line) = (*line, resync.brace_line);
+                let (start, comma_line, brace_line) = (*line, resync.comma_line, resync.brace_line);
                 let key = std::mem::take(&mut resync.key);
                 self.damage = None;
-                on_piece(Piece::Damaged { line: start, last_line: brace_line.saturating_sub(1).max(start) });
+                on_piece(Piece::Damaged { line: start, last_line: comma_line.max(start) });
                 self.depth = self.record_depth;
-                self.line_swap(brace_line, |scanner| scanner.start_element(b'{'));
+                self.start_element(b'{');
+                self.element_line = brace_line;
                 self.buf.push(b'"');
                 self.buf.extend_from_slice(&key);
                 self.buf.push(b'"');
@@ -246,17 +256,12 @@ impl JsonRecords {
                 resync.stage = 2;
                 resync.brace_line = self.line;
             }
-            (_, b',') => resync.stage = 1,
+            (_, b',') => {
+                resync.stage = 1;
+                resync.comma_line = self.line;
+            }
             _ => resync.stage = 0,
         }
-    }
-
-    /// Runs `f` as if the current line were `line`.
-    fn line_swap(&mut self, line: u64, f: impl FnOnce(&mut Self)) {
-        let now = self.line;
-        self.line = line;
-        f(self);
-        self.line = now;
     }
 
     fn step(&mut self, b: u8, on_piece: &mut dyn FnMut(Piece<'_>)) {
@@ -278,11 +283,14 @@ impl JsonRecords {
         }
         if b == b'\n' {
             self.line += 1;
+            // A break inside the first record: a cut line if it fell inside a string or after a
+            // value (a record that spans lines breaks after `{`, `[`, `,` or `:`).
             if self.collecting
                 && self.layout == Some(JsonLayout::ObjectStream)
                 && self.stream_records == 0
                 && self.depth > 0
                 && self.record_depth == 0
+                && (self.in_string || !matches!(self.last_significant, b'{' | b'[' | b',' | b':'))
             {
                 self.first_break = true;
             }
@@ -312,6 +320,9 @@ impl JsonRecords {
                 self.oversized = true;
                 self.buf = Vec::new();
             }
+        }
+        if !self.in_string && !b.is_ascii_whitespace() {
+            self.last_significant = b;
         }
         if self.in_string {
             if self.escaped {
@@ -347,6 +358,10 @@ impl JsonRecords {
             if !matches!(b, b':' | b',' | b'}' | b']') && records_in_a_container && self.depth > self.record_depth {
                 // Text right after a string: a quote inside it was not escaped, and the string
                 // state is now inside out. Skip to the next record's start.
+                if self.first_key.is_empty() {
+                    // The damaged record is the first: its first key still marks where records start.
+                    self.first_key = first_key(&self.buf).map(<[u8]>::to_vec).unwrap_or_default();
+                }
                 self.damage = Some((self.element_line, Resync::default()));
                 self.reset_element();
                 self.in_string = false;
@@ -383,6 +398,7 @@ impl JsonRecords {
                     && self.depth == 1
                     && self.record_depth == 0
                     && self.collecting
+                    && self.stream_records == 0
                     && self.key.eq_ignore_ascii_case(b"value")
                 {
                     self.layout = Some(JsonLayout::Envelope);
@@ -538,9 +554,16 @@ mod tests {
             assert_eq!(layout, Some(JsonLayout::ObjectStream));
             assert_eq!(got, vec!["1:CUT", "2:{\"b\":1}", "3:{\"c\":2}"], "chunk {chunk}");
         }
-        // A first record over several lines is one record.
+        // A first record over several lines is one record, even with objects starting lines
+        // (Python's `json.dumps(record, indent=0)`).
         let (_, got) = split("{\n  \"a\": 1,\n  \"b\": {\"c\": 2}\n}\n{\"d\":3}\n", 2);
         assert_eq!(got, vec!["1:{\n  \"a\": 1,\n  \"b\": {\"c\": 2}\n}", "5:{\"d\":3}"]);
+        let indent0 = "{\n\"a\": [\n{\n\"n\": 1\n},\n{\n\"n\": 2\n}\n]\n}\n{\"d\":3}\n";
+        for chunk in [1, 2, 100] {
+            let (_, got) = split(indent0, chunk);
+            let first = &indent0[..indent0.find("\n{\"d\"").unwrap()];
+            assert_eq!(got, vec![format!("1:{first}"), "11:{\"d\":3}".to_owned()], "chunk {chunk}");
+        }
     }
 
     #[test]

@@ -117,7 +117,10 @@ fn fast_record(rows: &mut RowState, sink: &mut dyn EventSink, line: u64, text: &
     true
 }
 
-/// A Graph response envelope (`@odata.context`, `@odata.nextLink`) that carries no records.
+/// A Graph response envelope that carries no records: its only keys are Graph's own.
 fn is_graph_page(text: &str) -> bool {
-    text.contains("\"@odata.")
+    let Ok(serde_json::Value::Object(keys)) = serde_json::from_str::<serde_json::Value>(text) else {
+        return false;
+    };
+    !keys.is_empty() && keys.keys().all(|k| k.starts_with("@odata.") || k == "value")
 }

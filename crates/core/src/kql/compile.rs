@@ -91,12 +91,45 @@ pub fn compile(condition: &Condition) -> Expr {
 
 /// How a table may spell an enum value: its number, its name, and the names `parse` also takes.
 const LOGON_TYPE_SPELLINGS: [&str; 15] = [
-    "0", "1", "2", "3", "4", "5", "6", "Owner", "Admin", "Delegate", "Delegated", "Transport", "SystemService",
-    "BestAccess", "DelegatedAdmin",
+    "0",
+    "1",
+    "2",
+    "3",
+    "4",
+    "5",
+    "6",
+    "Owner",
+    "Admin",
+    "Delegate",
+    "Delegated",
+    "Transport",
+    "SystemService",
+    "BestAccess",
+    "DelegatedAdmin",
 ];
 const USER_TYPE_SPELLINGS: [&str; 22] = [
-    "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "Regular", "Reserved", "Admin", "DcAdmin", "System",
-    "Application", "ServicePrincipal", "CustomPolicy", "SystemPolicy", "PartnerTechnician", "Guest",
+    "0",
+    "1",
+    "2",
+    "3",
+    "4",
+    "5",
+    "6",
+    "7",
+    "8",
+    "9",
+    "10",
+    "Regular",
+    "Reserved",
+    "Admin",
+    "DcAdmin",
+    "System",
+    "Application",
+    "ServicePrincipal",
+    "CustomPolicy",
+    "SystemPolicy",
+    "PartnerTechnician",
+    "Guest",
 ];
 
 /// For each schema name, every spelling a table may hold for it: the `case()` that turns a
@@ -111,7 +144,10 @@ pub fn user_type_names() -> Vec<(&'static str, Vec<&'static str>)> {
     names(&USER_TYPE_SPELLINGS, |s| UserType::parse(s).map(UserType::name))
 }
 
-fn names(spellings: &[&'static str], parse: impl Fn(&str) -> Option<&'static str>) -> Vec<(&'static str, Vec<&'static str>)> {
+fn names(
+    spellings: &[&'static str],
+    parse: impl Fn(&str) -> Option<&'static str>,
+) -> Vec<(&'static str, Vec<&'static str>)> {
     let mut out: Vec<(&'static str, Vec<&'static str>)> = Vec::new();
     for &spelling in spellings {
         let Some(name) = parse(spelling) else { continue };

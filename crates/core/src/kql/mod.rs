@@ -167,7 +167,8 @@ fn classification(rules: &RuleSet, target: Target) -> Result<String, KqlError> {
         .filter_map(|class| {
             let names: Vec<String> =
                 rules.rules.iter().filter(|r| r.class == *class).map(|r| literal(&r.name)).collect();
-            (!names.is_empty()).then(|| format!("    SendAsLensRule in ({}), {}", names.join(", "), literal(class.name())))
+            (!names.is_empty())
+                .then(|| format!("    SendAsLensRule in ({}), {}", names.join(", "), literal(class.name())))
         })
         .collect();
     out.push_str(&format!("| extend SendAsLensClass = case(\n{},\n    \"unknown\")\n", class_arms.join(",\n")));
@@ -181,7 +182,12 @@ fn header(what: &str, rules: Option<&RuleSet>) -> String {
         out.push_str("// Generated from the rule table (first match wins); regenerate it rather than edit it:\n");
         for (i, rule) in rules.rules.iter().enumerate() {
             // Names come from tenant rules: shown, never able to end the comment line.
-            out.push_str(&format!("//   {}. {} -> {}\n", i + 1, crate::display::visible(&rule.name), rule.class.name()));
+            out.push_str(&format!(
+                "//   {}. {} -> {}\n",
+                i + 1,
+                crate::display::visible(&rule.name),
+                rule.class.name()
+            ));
         }
     }
     out

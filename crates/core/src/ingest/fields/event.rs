@@ -27,6 +27,9 @@ pub(crate) fn reads_details(operation: &str) -> bool {
     SendOperation::parse(operation).is_some() || OWNER_OPERATIONS.iter().any(|op| op.eq_ignore_ascii_case(operation))
 }
 
+/// Owners named per change; the rest are counted.
+const MAX_LISTED_OWNERS: usize = 100;
+
 const OWNER_OPERATIONS: [&str; 4] =
     ["Add-UnifiedGroupLinks", "Remove-UnifiedGroupLinks", "Add owner to group.", "Remove owner from group."];
 
@@ -145,8 +148,16 @@ fn owner_change(operation: &str, outer: &RecordFields<'_>, inner: Option<&Record
         f(field).and_then(|raw| serde_json::from_str::<Vec<NameValue>>(raw).ok()).unwrap_or_default()
     };
     let op = operation.to_ascii_lowercase();
+    // A list of members can be millions long in a hostile record: the first are kept, the rest
+    // counted.
     let split = |s: &str| -> Vec<String> {
-        s.split([',', ';']).map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned).collect()
+        let mut names = s.split([',', ';']).map(str::trim).filter(|p| !p.is_empty());
+        let mut kept: Vec<String> = names.by_ref().take(MAX_LISTED_OWNERS).map(str::to_owned).collect();
+        let more = names.count();
+        if more > 0 {
+            kept.push(format!("… and {more} more"));
+        }
+        kept
     };
     match op.as_str() {
         "add-unifiedgrouplinks" | "remove-unifiedgrouplinks" => {
@@ -279,5 +290,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(directory.owner_change.unwrap().removed, vec!["tony@c.com".to_string()]);
+        // A hostile list of owners: the first hundred kept, the rest counted.
+        let links = (0..1000).map(|i| format!("u{i}@c.com")).collect::<Vec<_>>().join(",");
+        let many = event(&format!(r#"{{"CreationTime":"2026-01-24T06:54:24","Operation":"Add-UnifiedGroupLinks",
+            "Parameters":[{{"Name":"Identity","Value":"G"}},{{"Name":"LinkType","Value":"Owners"}},{{"Name":"Links","Value":"{links}"}}]}}"#))
+        .unwrap();
+        let added = many.owner_change.unwrap().added;
+        assert_eq!(added.len(), 101);
+        assert_eq!(added.last().map(String::as_str), Some("… and 900 more"));
     }
 }
