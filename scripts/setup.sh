@@ -35,9 +35,11 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q "wasm-bindgen $wbg"; then
   cargo install wasm-bindgen-cli --version "$wbg" --force
 fi
 
-# npm tools (wasm-opt from binaryen; playwright-core for the end-to-end tests), from the lockfile.
-if ! wasm-opt --version 2>/dev/null | grep -q "version 132" || [ ! -d node_modules/playwright-core ]; then
-  say "installing npm tools (binaryen's wasm-opt, playwright-core)"
+# npm tools (wasm-opt from binaryen; playwright-core for the end-to-end tests; Microsoft's Kusto
+# parser to check the generated KQL), from the lockfile.
+if ! wasm-opt --version 2>/dev/null | grep -q "version 132" || [ ! -d node_modules/playwright-core ] \
+  || [ ! -d node_modules/@kusto/language-service-next ]; then
+  say "installing npm tools (binaryen's wasm-opt, playwright-core, Microsoft's Kusto parser)"
   npm ci --no-audit --no-fund
 fi
 

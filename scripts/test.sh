@@ -8,6 +8,8 @@
 #   4. component tests in headless Chromium (wasm-bindgen-test);
 #   5. end-to-end tests of the built app in headless Chromium (playwright-core), checked
 #      against the CLI on the same files.
+#   6. every KQL query the CLI generates, parsed and analysed offline by Microsoft's Kusto
+#      parser (npm @kusto/language-service-next) against the tables' published schemas.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh test
@@ -37,6 +39,9 @@ CHROMEDRIVER=$(command -v chromedriver) WASM_BINDGEN_TEST_TIMEOUT=180 \
 
 echo "== end-to-end tests in Chromium"
 SENDAS_LENS_BIN="$PWD/target/debug/sendas-lens" node --test tests/e2e/ 2>&1 | tee -a "$log"
+
+echo "== the generated KQL, checked by Microsoft's Kusto parser (offline)"
+SENDAS_LENS_BIN="$PWD/target/debug/sendas-lens" node --test tests/kql/ 2>&1 | tee -a "$log"
 
 # One closing line over every runner: cargo's "N passed; N failed" and node's "# pass N".
 sum() { grep -Eo "($1) [0-9]+|[0-9]+ ($1)" "$log" | grep -Eo '[0-9]+' | awk '{ n += $1 } END { print n + 0 }'; }
