@@ -52,6 +52,12 @@ pub(super) fn assemble(mut analysis: Analysis) -> AnalysisResult {
         delays: &delays,
         delay_note: delay_note.as_deref(),
         owner_changes: &analysis.owner_changes,
+        time_range: range(records.times.iter().copied().min(), records.times.iter().copied().max()),
+        workloads: {
+            let mut held: Vec<&str> = delays.keys().map(String::as_str).collect();
+            held.dedup();
+            held
+        },
     });
 
     let mut counts = vec![InputCounts::default(); analysis.sources.len()];

@@ -79,6 +79,10 @@ pub struct FindingInput<'a> {
     pub delay_note: Option<&'a str>,
     /// Group owner changes.
     pub owner_changes: &'a [OwnerChangeRow],
+    /// First and last event of any kind.
+    pub time_range: Option<super::TimeRange>,
+    /// Workloads the events come from.
+    pub workloads: Vec<&'a str>,
 }
 
 /// Computes the findings, most important first.
@@ -87,7 +91,60 @@ pub fn findings(input: &FindingInput<'_>) -> Vec<Finding> {
     connector_findings(input, &mut out);
     people_findings(input, &mut out);
     delay_findings(input, &mut out);
+    coverage_findings(input, &mut out);
     out
+}
+
+/// How long the audit log is known to take, when nothing was measured: Microsoft documents
+/// up to 24 hours for some services.
+const DOCUMENTED_DELAY_SECONDS: i64 = 24 * 3600;
+
+/// What the export cannot show, each with the way to get it.
+fn coverage_findings(input: &FindingInput<'_>, out: &mut Vec<Finding>) {
+    let has = |op: SendOperation| input.sends.iter().any(|e| e.event.send_operation() == Some(op));
+    let exchange = input.workloads.iter().any(|w| w.eq_ignore_ascii_case("Exchange"));
+    if !input.sends.is_empty() && !has(SendOperation::Send) {
+        out.push(Finding {
+            kind: "coverage-send".into(),
+            text: "No ordinary Send events: they are audited only for mailboxes with Audit (Premium) (E5 or an add-on), so a person's own sends are missing here. Where licensed, include Send in the search; elsewhere, message trace shows who sent what.".into(),
+            filter: FindingFilter::default(),
+        });
+    }
+    if exchange && !has(SendOperation::SendAs) && !has(SendOperation::SendOnBehalf) {
+        out.push(Finding {
+            kind: "coverage-sendas".into(),
+            text: "This export has Exchange events but no SendAs or SendOnBehalf: check that mailbox auditing is on (Get-OrganizationConfig: AuditDisabled False) and that the search included the SendAs and SendOnBehalf operations.".into(),
+            filter: FindingFilter::default(),
+        });
+    }
+    if let Some(range) = input.time_range {
+        // The slowest delay measured (90th percentile), else the documented one.
+        let known = input.delays.values().filter_map(|d| d.p90_seconds).max().unwrap_or(DOCUMENTED_DELAY_SECONDS);
+        let span = (range.last - range.first).num_seconds();
+        if known > 0 && span < known {
+            out.push(Finding {
+                kind: "coverage-range".into(),
+                text: format!(
+                    "The events span {}, less than the {} the audit log can take to arrive: events of the last hours may still have been arriving when this was exported. Export the same range again later to complete it.",
+                    human_duration(span),
+                    human_duration(known),
+                ),
+                filter: FindingFilter::default(),
+            });
+        }
+    }
+    let connectors = input.report.connectors();
+    if !connectors.is_empty() {
+        let stamped: BTreeSet<String> = connectors.iter().map(|c| c.stamped_as.clone()).collect();
+        out.push(Finding {
+            kind: "connector-creator".into(),
+            text: format!(
+                "The name on a connector card is the connector's creator's ({}), whoever owns the group now, and it stays on new cards if that person has left or changed role: check who manages each connector in the group's Connectors settings, and remove connectors nobody owns.",
+                names(&stamped, 3)
+            ),
+            filter: FindingFilter { class: Some(SendClass::Connector), ..Default::default() },
+        });
+    }
 }
 
 fn by_class(sends: &[ClassifiedEvent], class: SendClass) -> impl Iterator<Item = &ClassifiedEvent> {
