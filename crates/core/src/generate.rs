@@ -4,6 +4,8 @@
 //! mailbox access, a few percent send-type events (connector cards, delegates, an app,
 //! owners), each AuditData about 1.3 KB like real records. Sentinel output carries an
 //! ingestion time drawn from per-workload delay distributions, so delay charts have data.
+//! Every format writes the same records for the same seed (the same ids, so exports of one seed
+//! in two formats are duplicates of each other).
 
 use std::io::{self, Write};
 
@@ -290,6 +292,48 @@ fn flat(audit: &Value, key: &str) -> String {
         .unwrap_or_default()
 }
 
+/// The columns of a `CloudAppEvents` advanced hunting export: a portal query's projection, in
+/// the table's order.
+const CLOUD_APP_EVENTS_COLUMNS: &str = "Timestamp,ActionType,Application,ApplicationId,AccountObjectId,AccountId,AccountDisplayName,IsAdminOperation,IPAddress,CountryCode,ObjectName,ObjectId,ReportId,RawEventData,AdditionalFields";
+
+/// FNV-1a: a stable 64-bit digest of a text (ids derived from a record, drawing nothing from
+/// the seeded generator, so the records stay those of every other format).
+fn digest(text: &str, salt: u64) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325 ^ salt, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// A GUID-shaped id derived from a text.
+fn derived_guid(text: &str, salt: u64) -> String {
+    let (a, b) = (digest(text, salt), digest(text, !salt));
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0xfff,
+        b >> 48,
+        b & 0xffff_ffff_ffff
+    )
+}
+
+/// `adele.vance@contoso.com` → `Adele Vance`.
+fn display_name(user: &str) -> String {
+    let local = user.split('@').next().unwrap_or_default();
+    let words = local.split('.').filter(|w| !w.is_empty()).map(|w| {
+        let mut chars = w.chars();
+        chars.next().map(|c| c.to_uppercase().chain(chars).collect::<String>()).unwrap_or_default()
+    });
+    words.collect::<Vec<_>>().join(" ")
+}
+
+/// A CSV cell quoted only when it must be, as the Defender portal's export writes them.
+fn csv_cell(s: &str) -> String {
+    if s.contains([',', '"', '\r', '\n']) {
+        csv_quote(s)
+    } else {
+        s.to_owned()
+    }
+}
+
 /// Writes an export of `rows` records in `format` (every format SendAs Lens reads); the same
 /// `seed` always writes the same bytes.
 pub fn write_export(format: Format, rows: u64, seed: u64, out: &mut dyn Write) -> io::Result<()> {
@@ -310,6 +354,7 @@ pub fn write_export(format: Format, rows: u64, seed: u64, out: &mut dyn Write) -
             "\"RunspaceId\",\"RecordType\",\"CreationDate\",\"UserIds\",\"Operations\",\"AuditData\",\"ResultIndex\",\"ResultCount\",\"Identity\",\"IsValid\",\"ObjectState\""
         )?,
         Format::ManagementApiJson => write!(out, "[")?,
+        Format::CloudAppEventsCsv => writeln!(out, "{CLOUD_APP_EVENTS_COLUMNS}")?,
         Format::MailboxAuditCsv => writeln!(
             out,
             "\"Operation\",\"OperationResult\",\"LogonType\",\"ExternalAccess\",\"ClientInfoString\",\"ClientIPAddress\",\"MailboxOwnerUPN\",\"MailboxOwnerSid\",\"LogonUserDisplayName\",\"LogonUserSid\",\"SendAsUserSmtp\",\"SendOnBehalfOfUserSmtp\",\"ItemSubject\",\"LastAccessed\",\"IsValid\",\"ObjectState\""
@@ -400,6 +445,35 @@ pub fn write_export(format: Format, rows: u64, seed: u64, out: &mut dyn Write) -
                     "administrativeUnits": [], "auditData": r.audit,
                 });
                 write!(out, "{envelope}")?;
+            }
+            Format::CloudAppEventsCsv => {
+                let (application, application_id) = match r.workload {
+                    "Exchange" => ("Microsoft Exchange Online", "20893"),
+                    "SharePoint" => ("Microsoft SharePoint Online", "20892"),
+                    _ => ("Office 365", "11161"),
+                };
+                let account = derived_guid(&r.user, 1);
+                let object_id = flat(&r.audit, "ObjectId");
+                let object_name = object_id.rsplit('/').next().unwrap_or_default().to_owned();
+                let fields = [
+                    format!("{}.0000000Z", r.time.format("%Y-%m-%dT%H:%M:%S")),
+                    r.operation.clone(),
+                    application.to_owned(),
+                    application_id.to_owned(),
+                    account.clone(),
+                    account,
+                    display_name(&r.user),
+                    "false".to_owned(),
+                    flat(&r.audit, "ClientIP"),
+                    "NL".to_owned(),
+                    object_name,
+                    object_id,
+                    derived_guid(&r.id, 2),
+                    audit_text,
+                    "{}".to_owned(),
+                ];
+                let line: Vec<String> = fields.iter().map(|f| csv_cell(f)).collect();
+                writeln!(out, "{}", line.join(","))?;
             }
             Format::SentinelCsv => {
                 let s = |k: &str| flat(&r.audit, k);

@@ -2,8 +2,12 @@
 
 mod common;
 
+use std::collections::BTreeMap;
+
 use chrono::{TimeZone, Utc};
-use common::{analyse_chunked, analyse_fixture, assert_counts_add_up, fixture};
+use common::{analyse_chunked, analyse_fixture, analyse_with, assert_counts_add_up, assert_same, fixture};
+use sendas_core::classify::Classification;
+use sendas_core::ingest::MAX_RECORD_BYTES;
 use sendas_core::model::SendClass;
 use sendas_core::report::{ClassCounts, Delay};
 use sendas_core::AnalysisResult;
@@ -198,6 +202,115 @@ fn mailbox_audit_csv_uses_display_names_and_logon_type_names() {
     let delegate = send(&r, "Budget approval");
     assert_eq!(delegate.event.actor.as_deref(), Some("Kim Akers"));
     assert_eq!(delegate.classification.class, SendClass::Delegate);
+}
+
+/// Each send's classification, by its record's id.
+fn classified_by_id(result: &AnalysisResult) -> BTreeMap<String, Classification> {
+    result.sends.iter().map(|s| (s.event.id.clone().expect("an id"), s.classification.clone())).collect()
+}
+
+#[test]
+fn cloud_app_events_csv_reads_the_record_in_raw_event_data() {
+    let r = analyse_fixture("defender-cloudappevents.csv");
+    assert_counts_add_up(&r);
+    let s = &r.summary;
+    assert_eq!(s.formats, vec!["cloud-app-events-csv"]);
+    assert_eq!((s.rows_read, s.events, s.rejected, s.duplicates), (8, 8, 0, 0));
+    assert_eq!(classes(&r), ClassCounts { connector: 4, system: 1, admin: 1, ..Default::default() });
+    // The same records read from the Management Activity API are classified alike, on the same evidence.
+    let api = analyse_fixture("management-api-content.json");
+    let (hunted, fetched) = (classified_by_id(&r), classified_by_id(&api));
+    assert_eq!(hunted.len(), 6);
+    assert_eq!(hunted, fetched);
+    // RawEventData's fields win over the envelope's: the actor is its UserId, not AccountId (an
+    // object id), and the numeric LogonType is read.
+    let card = send(&r, "New blog: Office 365 Groups and connectors, what you need to know");
+    assert_eq!(card.event.actor.as_deref(), Some("tony@contoso.com"));
+    assert_eq!(card.event.send_as.as_deref(), Some("mvptweets@contoso.com"));
+    let admin = r.sends.iter().find(|s| s.classification.class == SendClass::Admin).unwrap();
+    assert_eq!(admin.event.logon_type, Some(sendas_core::model::LogonType::Admin));
+    // The raw record shown for a send is RawEventData itself.
+    assert!(card.event.raw.as_deref().unwrap().starts_with("{\"CreationTime\":\"2026-11-18T08:15:00\""));
+    // Advanced hunting has no ingestion time: delays are unknown, and the report says why.
+    assert!(s.delays.values().all(|d| d.measured == 0 && d.bounded == 0));
+    assert!(s.delay_note.is_some());
+}
+
+#[test]
+fn cloud_app_events_and_the_management_api_hold_the_same_records() {
+    let hunted = fixture("defender-cloudappevents.csv");
+    let fetched = fixture("management-api-content.json");
+    let inputs =
+        [("defender-cloudappevents.csv", &hunted[..], None), ("management-api-content.json", &fetched[..], None)];
+    for order in [[0, 1], [1, 0]] {
+        let r = analyse_chunked(&[inputs[order[0]], inputs[order[1]]], usize::MAX);
+        assert_counts_add_up(&r);
+        let s = &r.summary;
+        // Every record of the second input is its twin from the first, and the same record.
+        assert_eq!((s.rows_read, s.events, s.duplicates, s.conflicting_duplicates), (16, 8, 8, 0), "{order:?}");
+        assert_eq!((s.sources[0].duplicates, s.sources[1].duplicates), (0, 8), "{order:?}");
+        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+        assert_eq!(classes(&r), ClassCounts { connector: 4, system: 1, admin: 1, ..Default::default() });
+        let mut formats = s.formats.clone();
+        formats.sort();
+        assert_eq!(formats, vec!["cloud-app-events-csv", "management-api-json"]);
+    }
+}
+
+#[test]
+fn cloud_app_events_csv_does_not_depend_on_chunks_or_the_fast_lane() {
+    let bytes = fixture("defender-cloudappevents.csv");
+    let name = "defender-cloudappevents.csv";
+    let whole = analyse_with(name, &bytes, &[usize::MAX], MAX_RECORD_BYTES, true);
+    for cuts in [&[1][..], &[2, 3], &[7], &[64, 1, 500], &[4096]] {
+        for fast_lane in [true, false] {
+            let cut = analyse_with(name, &bytes, cuts, MAX_RECORD_BYTES, fast_lane);
+            assert_same(&whole, &cut, &format!("cuts {cuts:?}, fast lane {fast_lane}"));
+        }
+    }
+}
+
+#[test]
+fn cloud_app_events_envelope_columns_fill_what_raw_event_data_lacks() {
+    // The portal may write Timestamp in its own format: RawEventData's CreationTime decides.
+    // A record without CreationTime takes Timestamp (ISO); one without Operation, ActionType.
+    let text = "Timestamp,ActionType,AccountId,ReportId,RawEventData\r\n\
+        \"Nov 20, 2026 9:00:00 AM\",SendAs,kim,r1,\"{\"\"CreationTime\"\":\"\"2026-11-20T09:00:00\"\",\"\"Id\"\":\"\"a1\"\",\"\"Operation\"\":\"\"SendAs\"\",\"\"UserId\"\":\"\"kim@contoso.com\"\",\"\"SendAsUserSmtp\"\":\"\"ceo@contoso.com\"\",\"\"LogonType\"\":2}\"\r\n\
+        2026-11-20T10:30:00.0000000Z,SendOnBehalf,kim,r2,\"{\"\"Id\"\":\"\"a2\"\",\"\"UserId\"\":\"\"kim@contoso.com\"\",\"\"UserType\"\":5}\"\r\n";
+    let r = analyse_chunked(&[("hunting.csv", text.as_bytes(), None)], usize::MAX);
+    assert_counts_add_up(&r);
+    assert_eq!(r.summary.formats, vec!["cloud-app-events-csv"]);
+    assert_eq!((r.summary.events, r.summary.rejected), (2, 0), "{:?}", r.summary.errors);
+    let first = r.sends.iter().find(|s| s.event.id.as_deref() == Some("a1")).unwrap();
+    assert_eq!(first.event.time, Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).unwrap());
+    assert_eq!(first.classification.class, SendClass::Delegate);
+    let second = r.sends.iter().find(|s| s.event.id.as_deref() == Some("a2")).unwrap();
+    assert_eq!(second.event.time, Utc.with_ymd_and_hms(2026, 11, 20, 10, 30, 0).unwrap());
+    assert_eq!(second.event.operation, "SendOnBehalf");
+    assert_eq!(second.classification.class, SendClass::Application);
+}
+
+#[test]
+fn advanced_hunting_api_results_saved_as_an_array_read_like_the_csv() {
+    // The API's `Results`, saved on their own: RawEventData is an object there, not JSON text.
+    let api: Vec<serde_json::Value> = serde_json::from_slice(&fixture("management-api-content.json")).unwrap();
+    let results: Vec<serde_json::Value> = api
+        .into_iter()
+        .map(|record| {
+            serde_json::json!({
+                "Timestamp": format!("{}Z", record["CreationTime"].as_str().unwrap()),
+                "ActionType": record["Operation"], "Application": "Microsoft Exchange Online",
+                "AccountObjectId": "7b1d3c4e-0000-4000-8000-000000000001", "ReportId": "r",
+                "RawEventData": record, "AdditionalFields": {},
+            })
+        })
+        .collect();
+    let text = serde_json::to_vec(&results).unwrap();
+    let r = analyse_chunked(&[("results.json", &text, None)], usize::MAX);
+    assert_counts_add_up(&r);
+    assert_eq!(r.summary.formats, vec!["management-api-json"]);
+    assert_eq!((r.summary.rows_read, r.summary.events), (8, 8));
+    assert_eq!(classified_by_id(&r), classified_by_id(&analyse_fixture("defender-cloudappevents.csv")));
 }
 
 #[test]

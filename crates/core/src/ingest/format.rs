@@ -70,11 +70,29 @@ pub enum Format {
     /// `MailboxOwnerUPN` / `MailboxResolvedOwnerName`, `SendAsUserSmtp`. Records have no unique
     /// id, so they are never treated as duplicates of each other.
     MailboxAuditCsv,
+    /// Microsoft Defender XDR advanced hunting `CloudAppEvents` results, exported from the portal
+    /// as CSV.
+    ///
+    /// The columns the query projected, header first (the table has 41: `Timestamp`,
+    /// `ActionType`, `Application`, `AccountId`, `AccountDisplayName`, `IPAddress`, `ReportId`,
+    /// `RawEventData`, `AdditionalFields`, …). The audit record is the JSON in `RawEventData`,
+    /// with the Management Activity API's field names and numeric enums (`LogonType` 2,
+    /// `UserType` 5), so it is read as AuditData and its `Id` meets the same record from any
+    /// other export. `ActionType` is the operation and `Timestamp` the event time
+    /// (`2026-11-20T09:00:00.0000000Z`), both behind the record's own `Operation` and
+    /// `CreationTime` (so a `Timestamp` the portal wrote as `Nov 20, 2026 9:00:00 AM` costs
+    /// nothing while `RawEventData` has its time). Every dynamic column is JSON text in a
+    /// CSV-quoted cell. `ReportId` names the row, not the audit record. Advanced hunting has no
+    /// ingestion time, so this export carries no arrival time.
+    ///
+    /// The advanced hunting API's JSON (`{"Schema": […], "Results": […]}`) is not read as such;
+    /// its `Results` saved as an array or one per line are, as `management-api-json` or `ndjson`.
+    CloudAppEventsCsv,
 }
 
 impl Format {
     /// Every format, in the order the README lists them.
-    pub const ALL: [Format; 8] = [
+    pub const ALL: [Format; 9] = [
         Self::PurviewCsv,
         Self::ClassicCsv,
         Self::PowershellCsv,
@@ -83,6 +101,7 @@ impl Format {
         Self::GraphJson,
         Self::SentinelCsv,
         Self::MailboxAuditCsv,
+        Self::CloudAppEventsCsv,
     ];
 
     /// The format's name in reports and on the command line.
@@ -96,6 +115,7 @@ impl Format {
             Self::GraphJson => "graph-json",
             Self::SentinelCsv => "sentinel-csv",
             Self::MailboxAuditCsv => "mailbox-audit-csv",
+            Self::CloudAppEventsCsv => "cloud-app-events-csv",
         }
     }
 }
@@ -124,7 +144,7 @@ const CMDLET_COLUMNS: [&str; 6] = ["RunspaceId", "ResultIndex", "ResultCount", "
 type CsvTest = fn(&CsvHeader) -> bool;
 
 /// The CSV formats, most specific first: the first whose test the header passes is the format.
-const CSV_FORMATS: [(Format, CsvTest); 5] = [
+const CSV_FORMATS: [(Format, CsvTest); 6] = [
     // A Purview export names its id column `RecordId`; no other export does.
     (Format::PurviewCsv, |h| h.has("RecordId") && h.has("AuditData") && h.has("Operation")),
     // The cmdlet's own columns, or the portal's four columns quoted the way `Export-Csv` quotes.
@@ -134,6 +154,10 @@ const CSV_FORMATS: [(Format, CsvTest); 5] = [
     }),
     // An `AuditData` column is enough once the more specific exports are ruled out.
     (Format::ClassicCsv, |h| h.has("AuditData")),
+    // Advanced hunting calls the record `RawEventData`, beside its own `ActionType` or
+    // `Timestamp`; no Purview, PowerShell or Log Analytics export has that column. (Before
+    // Sentinel's test: the table has a `TimeGenerated` column too.)
+    (Format::CloudAppEventsCsv, |h| h.has("RawEventData") && (h.has("ActionType") || h.has("Timestamp"))),
     // Log Analytics names the time column `TimeGenerated` and the workload `OfficeWorkload`.
     (Format::SentinelCsv, |h| {
         h.has("TimeGenerated") && (h.has("OfficeWorkload") || h.has("OfficeId") || h.has("Operation"))
@@ -207,6 +231,13 @@ mod tests {
         assert_eq!(detect_csv(&header(&["TimeGenerated", "OfficeWorkload"], false)), Some(Format::SentinelCsv));
         assert_eq!(detect_csv(&header(&["LastAccessed", "Operation"], false)), Some(Format::MailboxAuditCsv));
         assert_eq!(detect_csv(&header(&["Name", "Value"], false)), None);
+        let hunting = ["Timestamp", "ActionType", "Application", "AccountId", "ReportId", "RawEventData"];
+        assert_eq!(detect_csv(&header(&hunting, false)), Some(Format::CloudAppEventsCsv));
+        assert_eq!(detect_csv(&header(&hunting, true)), Some(Format::CloudAppEventsCsv), "quoted or not");
+        let projected = ["TimeGenerated", "Timestamp", "RawEventData", "Operation"];
+        assert_eq!(detect_csv(&header(&projected, false)), Some(Format::CloudAppEventsCsv), "before Sentinel");
+        assert_eq!(detect_csv(&header(&["ActionType", "Timestamp"], false)), None, "no record, no export");
+        assert_eq!(detect_csv(&header(&["RawEventData", "AuditData"], false)), Some(Format::ClassicCsv));
     }
 
     #[test]

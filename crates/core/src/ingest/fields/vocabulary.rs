@@ -1,10 +1,11 @@
 //! The field vocabulary: every spelling of every field the product reads, in one table.
 //!
-//! The same audit field travels under many names: `Operation` / `Operations`,
+//! The same audit field travels under many names: `Operation` / `Operations` / `ActionType`,
 //! `LogonType` / `Logon_Type`, `ClientIPAddress` / `Client_IPAddress`,
-//! `createdDateTime` / `CreationDate` / `TimeGenerated [UTC]`. [`ALIASES`] maps
-//! every spelling (compared ignoring ASCII case) to one [`FieldId`], and both
-//! CSV headers and JSON keys go through it, so a new spelling is one line here.
+//! `createdDateTime` / `CreationDate` / `TimeGenerated [UTC]` / `Timestamp`, `AuditData` /
+//! `RawEventData`. [`ALIASES`] maps every spelling (compared ignoring ASCII case) to one
+//! [`FieldId`], and both CSV headers and JSON keys go through it, so a new spelling is one line
+//! here.
 
 /// A field of the audit record the product reads, whatever the export calls it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,6 +70,8 @@ pub(crate) const ALIASES: &[(&str, KeyRole)] = &[
     ("createdDateTime", KeyRole::Scalar(FieldId::EnvelopeTime)),
     ("TimeGenerated", KeyRole::Scalar(FieldId::EnvelopeTime)),
     ("LastAccessed", KeyRole::Scalar(FieldId::EnvelopeTime)),
+    // Defender XDR advanced hunting (`CloudAppEvents`): the event time.
+    ("Timestamp", KeyRole::Scalar(FieldId::EnvelopeTime)),
     ("RecordType", KeyRole::Scalar(FieldId::RecordType)),
     ("auditLogRecordType", KeyRole::Scalar(FieldId::RecordType)),
     ("Workload", KeyRole::Scalar(FieldId::Workload)),
@@ -76,6 +79,7 @@ pub(crate) const ALIASES: &[(&str, KeyRole)] = &[
     ("service", KeyRole::Scalar(FieldId::Workload)),
     ("Operation", KeyRole::Scalar(FieldId::Operation)),
     ("Operations", KeyRole::Scalar(FieldId::Operation)),
+    ("ActionType", KeyRole::Scalar(FieldId::Operation)),
     ("UserId", KeyRole::Scalar(FieldId::UserId)),
     ("UserIds", KeyRole::Scalar(FieldId::UserId)),
     ("userPrincipalName", KeyRole::Scalar(FieldId::UserPrincipalName)),
@@ -107,6 +111,8 @@ pub(crate) const ALIASES: &[(&str, KeyRole)] = &[
     ("Parameters", KeyRole::Raw(FieldId::Parameters)),
     ("ModifiedProperties", KeyRole::Raw(FieldId::ModifiedProperties)),
     ("AuditData", KeyRole::AuditData),
+    // Advanced hunting's copy of the audit record, Management Activity API names and all.
+    ("RawEventData", KeyRole::AuditData),
     ("Item", KeyRole::Item),
     ("AppAccessContext", KeyRole::AppAccessContext),
 ];
@@ -269,6 +275,9 @@ mod tests {
         assert_eq!(role_of_header("TimeGenerated [UTC]"), Some(KeyRole::Scalar(FieldId::EnvelopeTime)));
         assert_eq!(role_of_header("logon_type"), Some(KeyRole::Scalar(FieldId::LogonType)));
         assert_eq!(role_of_header("SendonBehalfOfUserSmtp"), Some(KeyRole::Scalar(FieldId::SendOnBehalfSmtp)));
+        assert_eq!(role_of_header("RawEventData"), Some(KeyRole::AuditData));
+        assert_eq!(role_of_header("\"ActionType\""), Some(KeyRole::Scalar(FieldId::Operation)));
+        assert_eq!(role_of_header("Timestamp [UTC]"), Some(KeyRole::Scalar(FieldId::EnvelopeTime)));
         assert_eq!(role_of_header("Nope"), None);
     }
 }
