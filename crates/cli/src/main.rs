@@ -8,6 +8,7 @@
 
 #![forbid(unsafe_code)]
 
+mod alerts;
 mod generate;
 mod human;
 mod kql;
@@ -69,6 +70,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Tune an alert on send events: how often it fires, how much of that is connector or
+    /// system noise, the exclusion that silences it, and how early each alert could fire.
+    Alerts(alerts::AlertsArgs),
     /// Write a deterministic synthetic export for benchmarks and tests.
     Generate(generate::GenerateArgs),
     /// Print the classifier as KQL for Microsoft Sentinel (OfficeActivity) or Defender XDR advanced
@@ -156,6 +160,10 @@ fn run(cli: Cli) -> Result<(), Stop> {
                 }
                 writeln!(out, "{}. (no rule matched) → unknown", rules.rules.len() + 1).map_err(write_err)?;
             }
+        }
+        Command::Alerts(args) => {
+            let text = alerts::run(&args)?;
+            out.write_all(text.as_bytes()).map_err(write_err)?;
         }
         Command::Generate(args) => generate::run(&args).map_err(Fatal)?,
         Command::Kql(args) => {

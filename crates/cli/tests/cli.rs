@@ -304,6 +304,7 @@ fn generated_exports_are_deterministic_and_read_back() {
         "graph-json",
         "sentinel-csv",
         "mailbox-audit-csv",
+        "cloud-app-events-csv",
     ] {
         let a = dir.join(format!("a-{format}"));
         let b = dir.join(format!("b-{format}"));
@@ -548,4 +549,152 @@ fn an_empty_export_alone_is_a_report_of_nothing_and_an_empty_file_alone_is_an_er
     let out = run(&["summary", &zero_bytes.display().to_string()]);
     assert_eq!(out.status.code(), Some(2));
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// `alerts` over the field report's export, with a fixed export time and these flags.
+fn alerts(flags: &[&str]) -> Output {
+    let path = fixture("purview-article-scenario.csv").display().to_string();
+    let exported = format!("purview-article-scenario.csv={EXPORTED}");
+    run(&[&["alerts", path.as_str(), "--exported-at", exported.as_str()][..], flags].concat())
+}
+
+fn alerts_json(flags: &[&str]) -> Value {
+    let out = alerts(&[flags, &["--json"]].concat());
+    assert!(out.status.success(), "{flags:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("alerts --json prints one JSON object")
+}
+
+/// `(alerts_fired, alerts_noise_only, alerts_after_exclusion, person_events_lost)`, with the
+/// invariants every run keeps.
+fn alert_numbers(report: &Value) -> (u64, u64, u64, u64) {
+    let n = |k: &str| report[k].as_u64().unwrap_or_else(|| panic!("{k}: {report}"));
+    let numbers = (n("alerts_fired"), n("alerts_noise_only"), n("alerts_after_exclusion"), n("person_events_lost"));
+    assert_eq!(numbers.3, 0, "the exclusion hid a send that is not noise: {report}");
+    assert_eq!(numbers.2, numbers.0 - numbers.1, "{report}");
+    let listed = report["alerts"].as_array().unwrap();
+    assert_eq!(listed.len() as u64, numbers.0);
+    assert_eq!(listed.iter().filter(|a| a["noise_only"] == true).count() as u64, numbers.1);
+    numbers
+}
+
+#[test]
+fn alerts_json_has_the_contracted_keys_and_the_field_reports_numbers() {
+    let report = alerts_json(&[]);
+    for key in [
+        "rule",
+        "events",
+        "alerts_fired",
+        "alerts_noise_only",
+        "alerts_after_exclusion",
+        "person_events_lost",
+        "exclusion",
+        "exclusion_rules",
+        "alerts",
+    ] {
+        assert!(report.get(key).is_some(), "missing {key}: {report}");
+    }
+    assert_eq!(
+        report["rule"],
+        serde_json::json!({"operations": ["SendAs"], "actor": null, "mailbox": null, "threshold": 1, "window_seconds": 3600})
+    );
+    // 16 SendAs, each alone in its hour: 10 connector cards and the system account are noise;
+    // the delegates, the app, the admin and the unknown sender still alert.
+    assert_eq!(alert_numbers(&report), (16, 11, 5, 0));
+    assert_eq!(report["events"]["connector"], 10);
+    assert_eq!(report["events"]["application"], 1);
+    assert_eq!(report["exclusion_rules"], serde_json::json!(["connector-work-provider", "system-identity"]));
+    let exclusion = report["exclusion"].as_str().unwrap();
+    assert!(exclusion.starts_with(r#"ClientInfoString contains "ConnectorWorkProvider", or "#), "{exclusion}");
+    for alert in report["alerts"].as_array().unwrap() {
+        for key in ["window_start", "events", "noise_only", "earliest_fire", "fire_basis"] {
+            assert!(alert.get(key).is_some(), "missing {key} in {alert}");
+        }
+        let start = alert["window_start"].as_str().unwrap();
+        assert!(start.ends_with(":00:00Z"), "{start}");
+        // A Purview export has no arrival times: the earliest fire is an event time, "at least".
+        assert_eq!(alert["fire_basis"], "event-time");
+        assert!(alert["earliest_fire"].as_str().unwrap() >= start);
+        let connector_or_system =
+            alert["events"]["connector"].as_u64().unwrap() + alert["events"]["system"].as_u64().unwrap();
+        assert_eq!(alert["noise_only"], connector_or_system > 0, "{alert}");
+    }
+    assert_eq!(report["alerts"][0]["window_start"], "2026-11-18T08:00:00Z");
+    assert_eq!(report["alerts"][0]["earliest_fire"], "2026-11-18T08:15:00Z");
+    // Filters: the connector's creator is stamped on every card, and on nothing else.
+    assert_eq!(alert_numbers(&alerts_json(&["--actor", "TONY@contoso.com"])), (10, 10, 0, 0));
+    assert_eq!(alert_numbers(&alerts_json(&["--mailbox", "ceo@contoso.com"])), (1, 0, 1, 0));
+    let both = alerts_json(&["--operation", "SendAs", "--operation", "sendonbehalf", "--mailbox", "ceo@contoso.com"]);
+    assert_eq!(alert_numbers(&both), (2, 0, 2, 0));
+    assert_eq!(both["rule"]["operations"], serde_json::json!(["SendAs", "SendOnBehalf"]));
+}
+
+#[test]
+fn alerts_threshold_and_window_change_the_numbers() {
+    // Nothing in this export happens twice in one hour.
+    let two = alerts_json(&["--threshold", "2"]);
+    assert_eq!(alert_numbers(&two), (0, 0, 0, 0));
+    assert_eq!(two["rule"]["threshold"], 2);
+    // Per day: the 18th is cards only; on the 21st the cards reach two, its one unknown sender does not.
+    assert_eq!(alert_numbers(&alerts_json(&["--window", "1d"])), (4, 1, 3, 0));
+    let daily = alerts_json(&["--threshold", "2", "--window", "1d"]);
+    assert_eq!(alert_numbers(&daily), (4, 2, 2, 0));
+    assert_eq!(daily["rule"]["window_seconds"], 86_400);
+    assert_eq!(daily["alerts"][3]["window_start"], "2026-11-21T00:00:00Z");
+    // The earliest fire is the second event of the day.
+    assert_eq!(daily["alerts"][3]["earliest_fire"], "2026-11-21T10:40:00Z");
+    assert_eq!(alert_numbers(&alerts_json(&["--window", "15m"])), (16, 11, 5, 0));
+    assert_eq!(alert_numbers(&alerts_json(&["--threshold", "3", "--window", "2h"])), (0, 0, 0, 0));
+}
+
+#[test]
+fn alerts_flags_it_cannot_use_are_one_line_errors() {
+    for (flags, says) in [
+        (&["--window", "90m"][..], "--window \"90m\": expected 15m, 1h, 2h or 1d"),
+        (&["--window", "1H"], "--window \"1H\": expected 15m, 1h, 2h or 1d"),
+        (&["--window", "3600"], "expected 15m, 1h, 2h or 1d"),
+        (&["--window", ""], "expected 15m, 1h, 2h or 1d"),
+        (&["--window", "1h\u{1b}[2J"], "--window \"1h\\u{1b}[2J\": expected"),
+        (&["--threshold", "0"], "--threshold 0: an alert fires on 1 or more events"),
+        (&["--operation", "FileAccessed"], "--operation \"FileAccessed\": expected SendAs, SendOnBehalf or Send"),
+    ] {
+        let out = alerts(flags);
+        assert_eq!(out.status.code(), Some(2), "{flags:?}");
+        assert!(out.stdout.is_empty(), "{flags:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{flags:?}: {err}");
+        assert!(err.starts_with("sendas-lens: ") && err.contains(says), "{flags:?}: {err}");
+        assert!(acts_on_a_terminal(&err).is_none(), "{err:?}");
+    }
+    let help = String::from_utf8(run(&["alerts", "--help"]).stdout).unwrap();
+    for flag in
+        ["--operation", "--actor", "--mailbox", "--threshold", "--window", "--exported-at", "--rules", "--json", "15m"]
+    {
+        assert!(help.contains(flag), "{flag}: {help}");
+    }
+    assert!(String::from_utf8(run(&["--help"]).stdout).unwrap().contains("alerts"));
+}
+
+#[test]
+fn alerts_text_sums_up_and_shows_no_control_character() {
+    let out = alerts(&[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    for line in [
+        "Alert: SendAs, any actor, any mailbox; fires on 1 or more in a 1h window (UTC)",
+        "Alerts fired: 16",
+        "  only because of connector or system noise: 11",
+        "  still firing after the suggested exclusion: 5",
+        "  sends that are not noise the exclusion would hide: 0",
+        "  2026-11-18T08:00:00Z  connector 1  noise only; fired at 2026-11-18T08:15:00Z at the earliest (arrival times unknown)",
+        "  2026-11-20T16:00:00Z  application 1; fired at 2026-11-20T16:00:00Z at the earliest (arrival times unknown)",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line:?} in\n{text}");
+    }
+    assert!(text.contains(r#"ClientInfoString contains "ConnectorWorkProvider""#), "{text}");
+    // A filter value is shown as given, controls made visible (nothing matches it).
+    let out = alerts(&["--actor", "\u{1b}]0;title\u{7}\u{202e}kim"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("actor [U+001B]]0;title[U+0007][U+202E]kim"), "{text}");
+    assert!(text.contains("Alerts fired: 0"), "{text}");
+    assert_eq!(acts_on_a_terminal(&text), None);
 }

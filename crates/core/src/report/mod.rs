@@ -6,6 +6,7 @@
 //! [`Summary`] is the JSON contract: `sendas-lens summary --json` and the
 //! app's "Download report" serialise the very same value.
 
+mod alerts;
 mod delays;
 mod export;
 mod findings;
@@ -18,6 +19,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::classify::Classification;
 use crate::model::{AuditEvent, OwnerChange, SendClass};
+pub use alerts::{
+    is_noise, parse_alert_window, AlertReport, AlertRule, AlertWindow, FireBasis, ALERT_WINDOWS, NOISE_CLASSES,
+};
 pub use delays::{
     bin_of, delay_bins, human_duration, percentile, DelayBin, DelayStats, BIN_COUNT, MAX_PLAUSIBLE_DELAY_SECONDS,
 };
