@@ -19,6 +19,21 @@ pub struct AlertsArgs {
     /// Export files (several daily or overlapping exports are merged; repeated records count once).
     #[arg(required = true)]
     files: Vec<PathBuf>,
+    #[command(flatten)]
+    rule: AlertRuleArgs,
+    /// Print one JSON object (the rule, the counts, the suggested exclusion and every window
+    /// that fires) instead of text.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    times: ExportTimes,
+    #[command(flatten)]
+    rules: RulesArg,
+}
+
+/// The alert condition, as `alerts` evaluates it and `kql --query alert` writes it.
+#[derive(clap::Args, Debug)]
+pub struct AlertRuleArgs {
     /// An operation the alert watches: SendAs, SendOnBehalf or Send. Repeat it to watch several;
     /// without it, SendAs.
     #[arg(long = "operation", value_name = "OPERATION")]
@@ -38,52 +53,46 @@ pub struct AlertsArgs {
     /// length in UTC.
     #[arg(long, value_name = "LENGTH", default_value = "1h")]
     window: String,
-    /// Print one JSON object (the rule, the counts, the suggested exclusion and every window
-    /// that fires) instead of text.
-    #[arg(long)]
-    json: bool,
-    #[command(flatten)]
-    times: ExportTimes,
-    #[command(flatten)]
-    rules: RulesArg,
 }
 
-/// The flags as the core's alert rule; a flag it cannot use is a one-line error.
-fn alert_rule(args: &AlertsArgs) -> Result<AlertRule, Fatal> {
-    let window_seconds = parse_alert_window(&args.window)
-        .ok_or_else(|| Fatal(format!("--window {:?}: expected 15m, 1h, 2h or 1d", args.window)))?;
-    if args.threshold == 0 {
-        return Err(Fatal("--threshold 0: an alert fires on 1 or more events".to_owned()));
-    }
-    let mut operations = Vec::new();
-    for name in &args.operations {
-        let operation = SendOperation::parse(name)
-            .ok_or_else(|| Fatal(format!("--operation {name:?}: expected SendAs, SendOnBehalf or Send")))?;
-        if !operations.contains(&operation) {
-            operations.push(operation);
+impl AlertRuleArgs {
+    /// The flags as the core's alert rule; a flag it cannot use is a one-line error.
+    pub fn to_rule(&self) -> Result<AlertRule, Fatal> {
+        let window_seconds = parse_alert_window(&self.window)
+            .ok_or_else(|| Fatal(format!("--window {:?}: expected 15m, 1h, 2h or 1d", self.window)))?;
+        if self.threshold == 0 {
+            return Err(Fatal("--threshold 0: an alert fires on 1 or more events".to_owned()));
         }
+        let mut operations = Vec::new();
+        for name in &self.operations {
+            let operation = SendOperation::parse(name)
+                .ok_or_else(|| Fatal(format!("--operation {name:?}: expected SendAs, SendOnBehalf or Send")))?;
+            if !operations.contains(&operation) {
+                operations.push(operation);
+            }
+        }
+        if operations.is_empty() {
+            operations.push(SendOperation::SendAs);
+        }
+        Ok(AlertRule {
+            operations,
+            actor: self.actor.clone(),
+            mailbox: self.mailbox.clone(),
+            threshold: self.threshold,
+            window_seconds,
+        })
     }
-    if operations.is_empty() {
-        operations.push(SendOperation::SendAs);
-    }
-    Ok(AlertRule {
-        operations,
-        actor: args.actor.clone(),
-        mailbox: args.mailbox.clone(),
-        threshold: args.threshold,
-        window_seconds,
-    })
 }
 
 /// Reads the files and returns what to print.
 pub fn run(args: &AlertsArgs) -> Result<String, Fatal> {
     // The flags first: a typo should not cost a read of every file.
-    let rule = alert_rule(args)?;
+    let rule = args.rule.to_rule()?;
     let rules = load_rules(args.rules.path.as_deref())?;
     let result = analyse(&args.files, &args.times, true, rules.clone())?;
     // The exclusion comes from the rules the sends were classified with, a tenant's own included.
     let report = rule.evaluate(&result.sends, &rules);
-    Ok(if args.json { format!("{}\n", to_json(&report, true)) } else { text(&report, &args.window) })
+    Ok(if args.json { format!("{}\n", to_json(&report, true)) } else { text(&report, &args.rule.window) })
 }
 
 /// Non-zero classes, in report order: `connector 10, delegate 2`.

@@ -1,7 +1,7 @@
 //! `sendas-lens kql`: the rule table as KQL for Sentinel or Defender XDR.
 
 use sendas_core::classify::RuleSet;
-use sendas_core::kql::{classify_query, delays_query, Target};
+use sendas_core::kql::{alert_query, classify_query, delays_query, Target};
 
 /// Where the query runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -19,6 +19,8 @@ pub enum QueryArg {
     Classify,
     /// How late the log is: arrival delay percentiles per workload (Sentinel only).
     Delays,
+    /// The alert tuned on your data: the alert flags below, connector and system sends left out.
+    Alert,
 }
 
 /// The arguments of `kql`.
@@ -34,10 +36,13 @@ pub struct KqlArgs {
     /// of the built-in rules.
     #[arg(long, value_name = "FILE")]
     pub rules: Option<std::path::PathBuf>,
+    /// The alert (with `--query alert`).
+    #[command(flatten)]
+    pub alert: crate::alerts::AlertRuleArgs,
 }
 
 /// The query's text.
-pub fn query(args: &KqlArgs, rules: &RuleSet) -> Result<String, String> {
+pub fn query(args: &KqlArgs, rules: &RuleSet) -> Result<String, crate::Fatal> {
     let target = match args.target {
         TargetArg::Sentinel => Target::Sentinel,
         TargetArg::Defender => Target::Defender,
@@ -45,6 +50,7 @@ pub fn query(args: &KqlArgs, rules: &RuleSet) -> Result<String, String> {
     let text = match args.query {
         QueryArg::Classify => classify_query(rules, target),
         QueryArg::Delays => delays_query(target),
+        QueryArg::Alert => alert_query(rules, target, &args.alert.to_rule()?),
     };
-    text.map_err(|e| e.to_string())
+    text.map_err(|e| crate::Fatal(e.to_string()))
 }

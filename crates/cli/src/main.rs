@@ -168,7 +168,7 @@ fn run(cli: Cli) -> Result<(), Stop> {
         Command::Generate(args) => generate::run(&args).map_err(Fatal)?,
         Command::Kql(args) => {
             let rules = load_rules(args.rules.as_deref())?;
-            let text = kql::query(&args, &rules).map_err(Fatal)?;
+            let text = kql::query(&args, &rules)?;
             write!(out, "{text}").map_err(write_err)?;
         }
     }

@@ -698,3 +698,57 @@ fn alerts_text_sums_up_and_shows_no_control_character() {
     assert!(text.contains("Alerts fired: 0"), "{text}");
     assert_eq!(acts_on_a_terminal(&text), None);
 }
+
+#[test]
+fn kql_prints_each_query_and_refuses_what_it_cannot_write() {
+    for (target, table) in [("sentinel", "OfficeActivity"), ("defender", "CloudAppEvents")] {
+        for query in ["classify", "alert"] {
+            let out = run(&["kql", "--target", target, "--query", query]);
+            assert!(out.status.success(), "{target} {query}: {}", String::from_utf8_lossy(&out.stderr));
+            let text = String::from_utf8(out.stdout).unwrap();
+            assert!(text.starts_with("// SendAs Lens") && text.contains(table), "{target} {query}");
+        }
+    }
+    let delays = run(&["kql", "--target", "sentinel", "--query", "delays"]);
+    assert!(String::from_utf8_lossy(&delays.stdout).contains("ingestion_time()"));
+    let defender_delays = run(&["kql", "--target", "defender", "--query", "delays"]);
+    assert_eq!(defender_delays.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&defender_delays.stderr).contains("no ingestion time"));
+    let alert = String::from_utf8(
+        run(&["kql", "--target", "sentinel", "--query", "alert", "--threshold", "2", "--window", "1d"]).stdout,
+    )
+    .unwrap();
+    assert!(alert.contains("bin(TimeGenerated, 86400s)") && alert.contains("Events >= 2"), "{alert}");
+
+    // A tenant's rules file: its rule in the query; a broken one refused with the JSON path.
+    let dir = std::env::temp_dir().join(format!("sendas-lens-kql-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut rules: Value = serde_json::from_slice(&run(&["rules", "--json"]).stdout).unwrap();
+    rules["rules"].as_array_mut().unwrap().insert(
+        0,
+        serde_json::json!({"name": "tenant-scanner", "class": "application", "explanation": "The scanner.",
+            "condition": {"equals": {"field": "actor", "any_of": ["scanner@contoso.com"]}}}),
+    );
+    let good = dir.join("rules.json");
+    std::fs::write(&good, rules.to_string()).unwrap();
+    let text = String::from_utf8(run(&["kql", "--target", "sentinel", "--rules", &good.display().to_string()]).stdout)
+        .unwrap();
+    assert!(text.contains(r#"UserId in~ ("scanner@contoso.com"), "tenant-scanner""#), "{text}");
+    rules["rules"][0]["class"] = "robot".into();
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, rules.to_string()).unwrap();
+    for command in [vec!["kql", "--target", "sentinel"], vec!["summary"]] {
+        let mut args = command.clone();
+        let bad_path = bad.display().to_string();
+        args.extend(["--rules", bad_path.as_str()]);
+        if command[0] == "summary" {
+            args.push("tests/fixtures/purview-article-scenario.csv");
+        }
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("not a rules file: at rules[0].class: unknown variant `robot`"), "{err}");
+        assert_eq!(err.lines().count(), 1);
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

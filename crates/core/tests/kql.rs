@@ -194,7 +194,10 @@ fn the_sentinel_query_result_loads_back_with_the_same_classes() {
                 "SendAsLensClass" => send.classification.class.name().to_owned(),
                 "SendAsLensRule" => send.classification.rule.clone().unwrap_or_default(),
                 other => {
-                    let column = Column::ALL.into_iter().find(|c| c.name(Target::Sentinel) == other).unwrap_or_else(|| panic!("column {other}"));
+                    let column = Column::ALL
+                        .into_iter()
+                        .find(|c| c.name(Target::Sentinel) == other)
+                        .unwrap_or_else(|| panic!("column {other}"));
                     row_value(e, column)
                 }
             }
@@ -208,10 +211,34 @@ fn the_sentinel_query_result_loads_back_with_the_same_classes() {
     assert_eq!(back.summary.rows_read, original.sends.len() as u64);
     assert_eq!(back.summary.by_class, original.summary.by_class);
     let class_of = |r: &sendas_core::AnalysisResult| {
-        let mut v: Vec<(String, &str)> = r.sends.iter().map(|s| (s.event.id.clone().unwrap(), s.classification.class.name())).collect();
+        let mut v: Vec<(String, &str)> =
+            r.sends.iter().map(|s| (s.event.id.clone().unwrap(), s.classification.class.name())).collect();
         v.sort();
         v
     };
     assert_eq!(class_of(&back), class_of(&original));
-    assert_eq!(back.summary.delays["Exchange"].p50_seconds, Some(47 * 60), "the ingestion time came back as the arrival");
+    assert_eq!(
+        back.summary.delays["Exchange"].p50_seconds,
+        Some(47 * 60),
+        "the ingestion time came back as the arrival"
+    );
+}
+
+#[test]
+fn the_tuned_alert_leaves_out_what_the_alert_panel_leaves_out() {
+    use sendas_core::kql::alert_query;
+    use sendas_core::report::{AlertRule, NOISE_CLASSES};
+    let rule =
+        AlertRule { threshold: 3, window_seconds: 900, actor: Some("kim@contoso.com".into()), ..AlertRule::default() };
+    for target in [Target::Sentinel, Target::Defender] {
+        let kql = alert_query(&RuleSet::default(), target, &rule).unwrap();
+        let noise: Vec<String> = NOISE_CLASSES.iter().map(|c| format!("\"{}\"", c.name())).collect();
+        assert!(kql.contains(&format!("| where SendAsLensClass !in ({})", noise.join(", "))), "{kql}");
+        assert!(kql.contains(&format!("by Window = bin({}, 900s)", target.time_column())), "{kql}");
+        assert!(kql.contains("| where Events >= 3"), "{kql}");
+        assert!(kql.contains(r#"| where UserId =~ "kim@contoso.com""#), "{kql}");
+        assert!(kql.contains(r#"in~ ("SendAs")"#), "only the rule's operations: {kql}");
+    }
+    let sneaky = AlertRule { mailbox: Some("a\nb".into()), ..AlertRule::default() };
+    assert!(alert_query(&RuleSet::default(), Target::Sentinel, &sneaky).is_err());
 }

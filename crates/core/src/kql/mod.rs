@@ -7,7 +7,8 @@
 //! The translation is checked two ways: Microsoft's own Kusto parser finds no error in any
 //! generated query (`tests/kql/`, in Node), and every rule's KQL condition, evaluated the way
 //! Kusto evaluates it ([`Expr::eval`]), agrees with the Rust rule on every fixture's sends
-//! (`crates/core/tests/kql.rs`).
+//! (`crates/core/tests/kql.rs`). The tuned alert ([`alert_query`]) leaves out the same noise
+//! classes the app's alert panel does.
 //!
 //! ```
 //! use sendas_core::classify::RuleSet;
@@ -27,7 +28,7 @@ pub use expr::{literal, Column, Expr};
 
 use crate::classify::RuleSet;
 use crate::model::{AuditEvent, SendClass, SendOperation};
-use crate::report::MAX_PLAUSIBLE_DELAY_SECONDS;
+use crate::report::{AlertRule, MAX_PLAUSIBLE_DELAY_SECONDS, NOISE_CLASSES};
 
 /// Where a query runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -204,6 +205,54 @@ pub fn classify_query(rules: &RuleSet, target: Target) -> Result<String, KqlErro
         Target::Sentinel => "| project TimeGenerated, IngestionTime = ingestion_time(), OfficeId, OfficeWorkload, RecordType, Operation, UserId, UserType, Logon_Type, LogonUserSid, ClientIP, ClientInfoString, MailboxOwnerUPN, MailboxOwnerSid, SendAsUserSmtp, SendOnBehalfOfUserSmtp, AppId, ClientAppId, ItemName, SendAsLensClass, SendAsLensRule\n",
         Target::Defender => "| project Timestamp, ReportId, ActionType, AccountDisplayName, UserId, LogonUserSid, ClientInfoString, SendAsLensLogonType, SendAsLensUserType, AppId, ClientAppId, MailboxOwnerUPN, SendAsUserSmtp, SendOnBehalfOfUserSmtp, RawEventData, SendAsLensClass, SendAsLensRule\n",
     });
+    Ok(out)
+}
+
+/// The tuned alert rule: the rule's operations (and actor or mailbox), at least `threshold`
+/// events in fixed windows aligned to multiples of their length in UTC (`bin()`), with the
+/// connector and system sends left out, as decided by the same rule table. The suggested
+/// exclusion of [`AlertRule::evaluate`], as a scheduled analytics rule runs it.
+pub fn alert_query(rules: &RuleSet, target: Target, alert: &AlertRule) -> Result<String, KqlError> {
+    let control = |s: &Option<String>| s.as_deref().is_some_and(|v| v.chars().any(char::is_control));
+    if control(&alert.actor) || control(&alert.mailbox) {
+        return Err(KqlError::ControlCharacter { rule: "the alert's actor or mailbox".into() });
+    }
+    let window = alert.window_seconds.max(1);
+    let mut out = header(
+        &format!(
+            "the alert tuned on your data: {} or more of {} in {window} s windows, connector and system sends left out",
+            alert.threshold.max(1),
+            alert.operations.iter().map(|o| o.name()).collect::<Vec<_>>().join(", ")
+        ),
+        Some(rules),
+    );
+    out.push_str(&preamble(target, &alert.operations));
+    out.push_str(&classification(rules, target)?);
+    let noise: Vec<String> = NOISE_CLASSES.iter().map(|c| literal(c.name())).collect();
+    out.push_str(&format!(
+        "| where SendAsLensClass !in ({})
+",
+        noise.join(", ")
+    ));
+    if let Some(actor) = &alert.actor {
+        out.push_str(&format!(
+            "| where UserId =~ {}
+",
+            literal(actor)
+        ));
+    }
+    if let Some(mailbox) = &alert.mailbox {
+        out.push_str(&format!(
+            "| where SendAsLensMailbox =~ {}
+",
+            literal(mailbox)
+        ));
+    }
+    out.push_str(&format!(
+        "| summarize Events = count(), Senders = make_set(UserId, 10), Classes = make_set(SendAsLensClass) by Window = bin({}, {window}s)\n| where Events >= {}\n",
+        target.time_column(),
+        alert.threshold.max(1)
+    ));
     Ok(out)
 }
 
