@@ -4,14 +4,14 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
+use clap::builder::TypedValueParser;
 use sendas_core::generate::write_export;
 use sendas_core::ingest::Format;
 
 #[derive(clap::Args, Debug)]
 pub struct GenerateArgs {
-    /// Output format: any format SendAs Lens reads (purview-csv, classic-csv, powershell-csv,
-    /// management-api-json, ndjson, graph-json, sentinel-csv, mailbox-audit-csv).
-    #[arg(long, value_parser = parse_format)]
+    /// Output format: any format SendAs Lens reads.
+    #[arg(long, value_parser = format_names().map(parse_format))]
     format: Format,
     /// Number of records.
     #[arg(long)]
@@ -32,9 +32,12 @@ pub fn run(args: &GenerateArgs) -> Result<(), String> {
     out.flush().map_err(shown)
 }
 
-fn parse_format(name: &str) -> Result<Format, String> {
-    Format::ALL.into_iter().find(|f| f.name() == name).ok_or_else(|| {
-        let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
-        format!("one of {}", names.join(", "))
-    })
+/// The formats' names, which `--help` lists and the parser accepts.
+fn format_names() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(Format::ALL.map(Format::name))
+}
+
+fn parse_format(name: String) -> Format {
+    // Only the names `format_names` accepts get here.
+    Format::ALL.into_iter().find(|f| f.name() == name).unwrap_or(Format::PurviewCsv)
 }
