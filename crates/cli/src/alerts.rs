@@ -89,7 +89,7 @@ pub fn run(args: &AlertsArgs) -> Result<String, Fatal> {
     // The flags first: a typo should not cost a read of every file.
     let rule = args.rule.to_rule()?;
     let rules = load_rules(args.rules.path.as_deref())?;
-    let result = analyse(&args.files, &args.times, true, rules.clone())?;
+    let result = analyse(&args.files, &args.times, true, rules.clone(), !args.json)?;
     // The exclusion comes from the rules the sends were classified with, a tenant's own included.
     let report = rule.evaluate(&result.sends, &rules);
     Ok(if args.json { format!("{}\n", to_json(&report, true)) } else { text(&report, &args.rule.window) })

@@ -26,11 +26,10 @@ use sendas_core::{Analysis, AnalysisResult, Input, SourceMeta};
 
 /// Who really sent as whom, and how late the audit log is: read Microsoft 365 audit exports.
 ///
-/// Reads Purview and classic compliance-center CSV, Search-UnifiedAuditLog | Export-Csv,
-/// Management Activity API JSON, NDJSON, Graph audit log query JSON, Sentinel OfficeActivity
-/// CSV and Search-MailboxAuditLog CSV; the format is detected from the content.
+/// The format of each file is detected from its content, never its name. Several files are
+/// merged; a record in two of them counts once.
 #[derive(Parser, Debug)]
-#[command(name = "sendas-lens", version, about, long_about)]
+#[command(name = "sendas-lens", version, about, long_about, after_long_help = formats_help())]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -96,6 +95,15 @@ struct ExportTimes {
     exported_at: Vec<String>,
 }
 
+/// Where each export comes from, as `--help` lists it (the README's table, from the core).
+fn formats_help() -> String {
+    let mut text = String::from("Exports it reads, and where they come from:\n");
+    for format in sendas_core::ingest::Format::ALL {
+        text.push_str(&format!("  {:<22} {}\n", format.name(), format.how_to_get()));
+    }
+    text
+}
+
 /// A failure that makes the run unusable: printed as one line, exit code 2.
 struct Fatal(String);
 
@@ -135,7 +143,7 @@ fn run(cli: Cli) -> Result<(), Stop> {
     match cli.command {
         Command::Summary { files, json, times, rules } => {
             // The summary never shows raw records: not keeping them is most of the memory saved.
-            let result = analyse(&files, &times, false, load_rules(rules.path.as_deref())?)?;
+            let result = analyse(&files, &times, false, load_rules(rules.path.as_deref())?, !json)?;
             if json {
                 writeln!(out, "{}", to_json(&result.summary, true)).map_err(write_err)?;
             } else {
@@ -143,7 +151,7 @@ fn run(cli: Cli) -> Result<(), Stop> {
             }
         }
         Command::Events { files, times, rules, .. } => {
-            let result = analyse(&files, &times, true, load_rules(rules.path.as_deref())?)?;
+            let result = analyse(&files, &times, true, load_rules(rules.path.as_deref())?, true)?;
             for send in &result.sends {
                 let line = EventLine::new(send, result.source_name(send.event.source));
                 writeln!(out, "{}", to_json(&line, false)).map_err(write_err)?;
@@ -222,6 +230,7 @@ fn analyse(
     times: &ExportTimes,
     keep_details: bool,
     rules: sendas_core::classify::RuleSet,
+    show_progress: bool,
 ) -> Result<AnalysisResult, Fatal> {
     let given = given_export_times(files, times)?;
     let mut inputs = Vec::with_capacity(files.len());
@@ -235,12 +244,25 @@ fn analyse(
         };
         inputs.push(FileInput::new(path, exported_at));
     }
+    let total_bytes: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
     let mut analysis = Analysis::new(rules);
     analysis.keep_send_details(keep_details);
     // Neither command prints raw records.
     analysis.keep_raw_records(false);
     let shown = |i: usize| files[i].display().to_string();
-    match pollster::block_on(analysis.analyse(inputs, |_| {})) {
+    let bar = progress_bar(total_bytes, show_progress);
+    let progress = |at: &sendas_core::Progress| {
+        if let Some(bar) = &bar {
+            bar.set_position(at.bytes);
+            let seconds = bar.elapsed().as_secs_f64().max(0.001);
+            bar.set_message(format!("{} records, {:.0}/s", at.rows, at.rows as f64 / seconds));
+        }
+    };
+    let outcome = pollster::block_on(analysis.analyse(inputs, progress));
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    match outcome {
         Ok(result) => {
             for (i, source) in result.summary.sources.iter().enumerate() {
                 if let Some(error) = &source.error {
@@ -258,6 +280,24 @@ fn analyse(
             }))
         }
     }
+}
+
+/// Inputs smaller than this are read before a bar would be worth drawing.
+const PROGRESS_MIN_BYTES: u64 = 64 << 20;
+
+/// A progress bar on stderr, for large inputs when stderr is a terminal and the caller allows
+/// it: never in a pipe, a file or a CI log.
+fn progress_bar(total: u64, allowed: bool) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !allowed || total < PROGRESS_MIN_BYTES || !io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(Some(total), indicatif::ProgressDrawTarget::stderr());
+    let style =
+        indicatif::ProgressStyle::with_template("{bar:30} {bytes}/{total_bytes} {bytes_per_sec} {msg}, {eta} left")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    Some(bar)
 }
 
 /// One export file, opened when first read and read through one reused buffer.

@@ -752,3 +752,30 @@ fn kql_prints_each_query_and_refuses_what_it_cannot_write() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_progress_bar_shows_on_a_terminal_only() {
+    // 50,000 records, about 73 MB: over the size a bar is drawn for.
+    let path = std::env::temp_dir().join(format!("sendas-lens-progress-{}.csv", std::process::id()));
+    let shown = path.display().to_string();
+    assert!(run(&["generate", "--format", "purview-csv", "--rows", "50000", "--seed", "4", &shown]).status.success());
+    // In a pipe (as here, and in CI): nothing on stderr.
+    let piped = run(&["summary", &shown]);
+    assert!(piped.status.success());
+    assert_eq!(String::from_utf8_lossy(&piped.stderr), "");
+    // On a terminal (`script` gives the command one): the bar, then cleared; never with --json.
+    let on_terminal = |args: &str| -> Option<String> {
+        let command = format!("{} {args} > /dev/null", env!("CARGO_BIN_EXE_sendas-lens"));
+        let out = Command::new("script").args(["-qec", &command, "/dev/null"]).output().ok()?;
+        Some(String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    match on_terminal(&format!("summary {shown}")) {
+        Some(screen) => {
+            assert!(screen.contains("records,") && screen.contains("left"), "{screen:?}");
+            let json = on_terminal(&format!("summary --json {shown}")).unwrap();
+            assert!(!json.contains("left"), "{json:?}");
+        }
+        None => eprintln!("no `script` on this machine: the terminal half of this test did not run"),
+    }
+    let _ = std::fs::remove_file(&path);
+}

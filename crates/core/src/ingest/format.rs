@@ -104,6 +104,23 @@ impl Format {
         Self::CloudAppEventsCsv,
     ];
 
+    /// Where an export of this format comes from, in a sentence for `--help` and the app.
+    pub fn how_to_get(self) -> &'static str {
+        match self {
+            Self::PurviewCsv => "Purview portal → Audit → search → Export (at most 50,000 rows a search)",
+            Self::ClassicCsv => "the old compliance center's \"Download all results\"",
+            Self::PowershellCsv => "Search-UnifiedAuditLog … | Export-Csv (any subset of its columns)",
+            Self::ManagementApiJson => "Office 365 Management Activity API content, or tools that save arrays of records",
+            Self::Ndjson => "one record per line: collectors, SOF-ELK, Extractor-style -Output JSONL",
+            Self::GraphJson => "Microsoft Graph security/auditLog/queries/{id}/records results",
+            Self::SentinelCsv => {
+                "Sentinel / Log Analytics: OfficeActivity | extend IngestionTime = ingestion_time(), exported to CSV (carries arrival times)"
+            }
+            Self::MailboxAuditCsv => "Search-MailboxAuditLog -ShowDetails | Export-Csv",
+            Self::CloudAppEventsCsv => "Defender portal → Advanced hunting → CloudAppEvents → Export",
+        }
+    }
+
     /// The format's name in reports and on the command line.
     pub fn name(self) -> &'static str {
         match self {
