@@ -10,6 +10,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use sendas_core::classify::RuleSet;
+
 use sendas_core::report::{ClassifiedEvent, Summary};
 use sendas_core::{AnalysisResult, Progress};
 
@@ -92,6 +94,7 @@ pub const SENDS_PER_PART: usize = 4_000;
 struct ResultHeadRef<'a> {
     summary: &'a Summary,
     source_names: &'a [String],
+    rules: &'a RuleSet,
     sends: usize,
 }
 
@@ -100,6 +103,7 @@ struct ResultHeadRef<'a> {
 struct ResultHead {
     summary: Summary,
     source_names: Vec<String>,
+    rules: RuleSet,
     sends: usize,
 }
 
@@ -109,8 +113,12 @@ struct ResultHead {
 /// the sends, `per_part` at a time. The page decodes each message in its own task, so no task is
 /// long: one 45 MB message took 0.8 s to decode at 1M records, with the page frozen meanwhile.
 pub fn encode_result(result: &AnalysisResult, per_part: usize) -> Vec<Vec<u8>> {
-    let head =
-        ResultHeadRef { summary: &result.summary, source_names: &result.source_names, sends: result.sends.len() };
+    let head = ResultHeadRef {
+        summary: &result.summary,
+        source_names: &result.source_names,
+        rules: &result.rules,
+        sends: result.sends.len(),
+    };
     // Serialising plain data into a Vec cannot fail.
     let mut parts = vec![serde_json::to_vec(&head).unwrap_or_default()];
     parts.extend(result.sends.chunks(per_part.max(1)).map(|sends| serde_json::to_vec(sends).unwrap_or_default()));
@@ -162,6 +170,7 @@ impl ResultAssembler {
                     sends,
                     errors: Vec::new(),
                     source_names: head.source_names,
+                    rules: head.rules,
                 }))
             }
             _ => Ok(None),

@@ -43,7 +43,11 @@ fn send(time: &str, class: SendClass, actor: &str, mailbox: &str) -> ClassifiedE
         source: SourceRef { file: 0, line: 1 },
         raw: None,
     };
-    ClassifiedEvent { event, classification: Classification { class, rule: None, evidence: Vec::new() }, delay: None }
+    ClassifiedEvent {
+        event,
+        classification: Classification { class, rule: None, evidence: Vec::new(), tenant_rule: false },
+        delay: None,
+    }
 }
 
 fn person(time: &str) -> ClassifiedEvent {

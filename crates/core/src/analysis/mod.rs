@@ -44,9 +44,50 @@ pub struct AnalysisResult {
     pub errors: Vec<RowError>,
     /// Input names by index, for [`SourceRef::file`].
     pub source_names: Vec<String>,
+    /// The rules the sends were classified with.
+    pub rules: RuleSet,
 }
 
 impl AnalysisResult {
+    /// Classifies the same sends again with other rules (a tenant's rules changed), without
+    /// reading any input again: the classes, charts, findings and rule warnings change; counts
+    /// and delays do not. The report is the one reading the inputs with these rules gives, but
+    /// where a value was longer than an analysis keeps (then the kept part decides).
+    ///
+    /// ```
+    /// use sendas_core::classify::{Condition, Field, Rule, RuleSet};
+    /// use sendas_core::model::SendClass;
+    /// use sendas_core::{Analysis, MemoryInput};
+    ///
+    /// let export = br#"{"Id":"1","CreationTime":"2026-11-20T09:00:00","Operation":"SendAs","UserId":"scanner@contoso.com","MailboxOwnerUPN":"ceo@contoso.com"}"#;
+    /// let inputs = [MemoryInput::new("a.jsonl", export)];
+    /// let mut result = pollster::block_on(Analysis::default().analyse(inputs, |_| {})).unwrap();
+    /// assert_eq!(result.summary.by_class.unknown, 1);
+    ///
+    /// let mut rules = RuleSet::default();
+    /// rules.rules.insert(0, Rule {
+    ///     name: "scanner".into(),
+    ///     class: SendClass::Application,
+    ///     explanation: "The office scanner sends scans on behalf of staff.".into(),
+    ///     condition: Condition::Equals { field: Field::Actor, any_of: vec!["scanner@contoso.com".into()] },
+    /// });
+    /// result.reclassify(rules);
+    /// assert_eq!(result.summary.by_class.application, 1);
+    /// assert!(result.sends[0].classification.tenant_rule);
+    /// ```
+    pub fn reclassify(&mut self, rules: RuleSet) {
+        for send in &mut self.sends {
+            send.classification = rules.classify(&send.event);
+        }
+        // The rule warnings lead the list (see the assembly); the old rules' go, the new come.
+        let old = crate::report::rules_warnings(&self.rules.departures()).len();
+        let rest = self.summary.warnings.split_off(old.min(self.summary.warnings.len()));
+        self.summary.warnings = crate::report::rules_warnings(&rules.departures());
+        self.summary.warnings.extend(rest);
+        summary::fill_send_parts(&mut self.summary, &self.sends);
+        self.rules = rules;
+    }
+
     /// The name of the input a record was read from.
     pub fn source_name(&self, source: SourceRef) -> &str {
         source_name(&self.source_names, source)
@@ -371,13 +412,12 @@ struct Copy<'a> {
 }
 
 /// A send's content, as two sends of one id are told apart: every field the rules and the
-/// reports read, whole (before any is cut), its exact time, and its class and rule.
-fn send_digest(event: &AuditEvent, classification: &crate::classify::Classification) -> u128 {
+/// reports read, whole (before any is cut), and its exact time. Not its class: which copy is
+/// kept must not change when the rules do.
+fn send_digest(event: &AuditEvent) -> u128 {
     let e = event;
     let millis = e.time.timestamp_millis().to_string();
     let fields = [
-        Some(classification.class.name()),
-        classification.rule.as_deref(),
         Some(e.operation.as_str()),
         Some(millis.as_str()),
         e.actor.as_deref(),
@@ -403,7 +443,7 @@ impl EventSink for Analysis {
         // bounded size.
         let key = event.id.as_deref().map(RecordKey::new);
         let mut classification = event.send_operation().map(|_| self.rules.classify(&event));
-        let digest = classification.as_ref().map(|c| send_digest(&event, c));
+        let digest = classification.as_ref().map(|_| send_digest(&event));
         let cut = event.cut_long_values();
         // Evidence quotes the event's values: cut alike, counted once (with the event's).
         for evidence in classification.iter_mut().flat_map(|c| &mut c.evidence) {

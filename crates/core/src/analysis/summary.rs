@@ -9,8 +9,9 @@ use super::records::MAX_TRACKED_SOURCES;
 use super::source::SourceState;
 use super::{source_name, Analysis, AnalysisResult};
 use crate::report::{
-    conflict_warning, delay_bins, delay_note, delay_warnings, findings, input_warnings, ErrorRow, FindingInput,
-    InputNotes, RejectedReason, SendReport, SourceSummary, Summary, TimeRange, UnusableInput, MAX_LISTED_ERRORS,
+    conflict_warning, delay_bins, delay_note, delay_warnings, findings, input_warnings, rules_warnings,
+    ClassifiedEvent, ErrorRow, FindingInput, InputNotes, RejectedReason, SendReport, SourceSummary, Summary, TimeRange,
+    UnusableInput, MAX_LISTED_ERRORS,
 };
 
 /// Per-input counts that follow from the store: new events and records without an id.
@@ -41,25 +42,7 @@ pub(super) fn assemble(mut analysis: Analysis) -> AnalysisResult {
     let delay_note =
         (records.len() > 0).then(|| delay_note(&formats, usable, inference.can_bound, known, &blind)).flatten();
 
-    let mut report = SendReport::default();
-    for send in &analysis.sends {
-        report.add(send);
-    }
     analysis.owner_changes.sort_by_key(|c| c.time);
-    let summary_findings = findings(&FindingInput {
-        sends: &analysis.sends,
-        report: &report,
-        delays: &delays,
-        delay_note: delay_note.as_deref(),
-        owner_changes: &analysis.owner_changes,
-        time_range: range(records.times.iter().copied().min(), records.times.iter().copied().max()),
-        workloads: {
-            let mut held: Vec<&str> = delays.keys().map(String::as_str).collect();
-            held.dedup();
-            held
-        },
-    });
-
     let mut counts = vec![InputCounts::default(); analysis.sources.len()];
     let mut per_workload = vec![0u64; analysis.workloads.names.len()];
     for record in 0..records.len() {
@@ -91,7 +74,8 @@ pub(super) fn assemble(mut analysis: Analysis) -> AnalysisResult {
             cut_values: s.cut_values,
         })
         .collect();
-    let mut warnings = input_warnings(&notes, MAX_TRACKED_SOURCES);
+    let mut warnings = rules_warnings(&analysis.rules.departures());
+    warnings.extend(input_warnings(&notes, MAX_TRACKED_SOURCES));
     warnings.extend(delay_warnings(&delays));
     let (conflicting, first_ids) = records.conflicting_ids(5);
     let first_ids: Vec<String> = first_ids.iter().map(|id| crate::ingest::fields::clip(id)).collect();
@@ -137,26 +121,59 @@ pub(super) fn assemble(mut analysis: Analysis) -> AnalysisResult {
         conflicting_duplicates: conflicting,
         formats,
         send_events: analysis.sends.len() as u64,
-        by_class: report.by_class,
-        by_operation: report.by_operation.clone(),
+        // The parts drawn from the classified sends: `fill_send_parts` below.
+        by_class: Default::default(),
+        by_operation: Default::default(),
         by_workload,
         time_range,
-        attribution: report.actors(),
-        matrix: report.matrix(),
-        connectors: report.connectors(),
-        timeline: report.timeline(),
+        attribution: Vec::new(),
+        matrix: Vec::new(),
+        connectors: Vec::new(),
+        timeline: SendReport::default().timeline(),
         delay_bins: delay_bins(),
         delays,
         delay_note,
         owner_changes: analysis.owner_changes,
-        findings: summary_findings,
+        findings: Vec::new(),
         warnings,
         errors,
         rejected_by_reason,
         sources,
         unusable_inputs,
     };
-    AnalysisResult { summary, sends: analysis.sends, errors: analysis.errors, source_names: names }
+    let mut summary = summary;
+    fill_send_parts(&mut summary, &analysis.sends);
+    AnalysisResult {
+        summary,
+        sends: analysis.sends,
+        errors: analysis.errors,
+        source_names: names,
+        rules: analysis.rules,
+    }
+}
+
+/// The parts of the report drawn from the classified sends (classes, charts, findings): what
+/// changes when the same sends are classified by other rules.
+pub(super) fn fill_send_parts(summary: &mut Summary, sends: &[ClassifiedEvent]) {
+    let mut report = SendReport::default();
+    for send in sends {
+        report.add(send);
+    }
+    summary.findings = findings(&FindingInput {
+        sends,
+        report: &report,
+        delays: &summary.delays,
+        delay_note: summary.delay_note.as_deref(),
+        owner_changes: &summary.owner_changes,
+        time_range: summary.time_range,
+        workloads: summary.delays.keys().map(String::as_str).collect(),
+    });
+    summary.by_class = report.by_class;
+    summary.attribution = report.actors();
+    summary.matrix = report.matrix();
+    summary.connectors = report.connectors();
+    summary.timeline = report.timeline();
+    summary.by_operation = report.by_operation;
 }
 
 fn range(first: Option<i64>, last: Option<i64>) -> Option<TimeRange> {

@@ -264,6 +264,10 @@ pub struct Classification {
     pub rule: Option<String>,
     /// The facts behind it.
     pub evidence: Vec<Evidence>,
+    /// The deciding rule is the tenant's own, not one SendAs Lens ships (the evidence and the
+    /// table say so).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tenant_rule: bool,
 }
 
 impl Classification {
@@ -271,12 +275,25 @@ impl Classification {
     pub fn evidence_lines(&self) -> Vec<String> {
         let mut lines = Vec::with_capacity(self.evidence.len() + 1);
         lines.push(match &self.rule {
+            Some(rule) if self.tenant_rule => format!("rule {rule} (the tenant's own rule)"),
             Some(rule) => format!("rule {rule}"),
             None => "no rule matched".to_owned(),
         });
         lines.extend(self.evidence.iter().map(|e| e.to_string()));
         lines
     }
+}
+
+/// The rules SendAs Lens ships, to tell a tenant's own from them.
+static BUILT_IN: std::sync::LazyLock<Vec<Rule>> = std::sync::LazyLock::new(default_rules);
+
+/// A way a rule table departs from the built-in rules.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Departure {
+    /// A built-in rule, by name, is not in the table.
+    LeftOut(String),
+    /// A built-in rule's name is in the table with another class, explanation or condition.
+    Changed(String),
 }
 
 /// An ordered rule table.
@@ -321,10 +338,30 @@ impl RuleSet {
     pub fn classify(&self, event: &AuditEvent) -> Classification {
         for rule in &self.rules {
             if let Some(evidence) = rule.condition.eval(event) {
-                return Classification { class: rule.class, rule: Some(rule.name.clone()), evidence };
+                let tenant_rule = !BUILT_IN.contains(rule);
+                return Classification { class: rule.class, rule: Some(rule.name.clone()), evidence, tenant_rule };
             }
         }
-        Classification { class: SendClass::Unknown, rule: None, evidence: Vec::new() }
+        Classification { class: SendClass::Unknown, rule: None, evidence: Vec::new(), tenant_rule: false }
+    }
+
+    /// How this table departs from the rules SendAs Lens ships: a built-in rule left out or
+    /// changed is never silent (the report warns).
+    pub fn departures(&self) -> Vec<Departure> {
+        let mut out = Vec::new();
+        for built_in in BUILT_IN.iter() {
+            match self.rules.iter().find(|r| r.name == built_in.name) {
+                None => out.push(Departure::LeftOut(built_in.name.clone())),
+                Some(rule) if rule != built_in => out.push(Departure::Changed(built_in.name.clone())),
+                Some(_) => {}
+            }
+        }
+        out
+    }
+
+    /// The tenant's own rules (neither built in nor a changed built-in rule).
+    pub fn tenant_rules(&self) -> impl Iterator<Item = &Rule> {
+        self.rules.iter().filter(|r| !BUILT_IN.iter().any(|b| b.name == r.name))
     }
 }
 

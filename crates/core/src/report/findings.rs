@@ -445,6 +445,21 @@ pub(crate) fn input_warnings(inputs: &[InputNotes<'_>], tracked: usize) -> Vec<S
     warnings
 }
 
+/// A rule table that leaves out or changes built-in rules says so.
+pub(crate) fn rules_warnings(departures: &[crate::classify::Departure]) -> Vec<String> {
+    departures
+        .iter()
+        .map(|d| match d {
+            crate::classify::Departure::LeftOut(name) => {
+                format!("The rules in use leave out the built-in rule {name}: sends it would decide are decided by the rules after it, or are unknown.")
+            }
+            crate::classify::Departure::Changed(name) => {
+                format!("The rules in use change the built-in rule {name}: its decisions are the tenant's, not SendAs Lens's.")
+            }
+        })
+        .collect()
+}
+
 /// Ids seen on records that differ: how many, the first few, and which record is kept.
 pub(crate) fn conflict_warning(count: u64, first_ids: &[String]) -> Option<String> {
     (count > 0).then(|| {

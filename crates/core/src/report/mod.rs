@@ -26,7 +26,7 @@ pub use delays::{
     bin_of, delay_bins, human_duration, percentile, DelayBin, DelayStats, BIN_COUNT, MAX_PLAUSIBLE_DELAY_SECONDS,
 };
 pub use export::{events_csv, neutralise_formula, CSV_COLUMNS};
-pub(crate) use findings::{conflict_warning, delay_note, delay_warnings, input_warnings, InputNotes};
+pub(crate) use findings::{conflict_warning, delay_note, delay_warnings, input_warnings, rules_warnings, InputNotes};
 pub use findings::{findings, Finding, FindingFilter, FindingInput};
 pub use timeline::{bucket_for_range, bucket_start, TimeBucket, Timeline, TimelineRow};
 
