@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// Where a record was read: which input (by index in the analysis) and which line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SourceRef {
     /// Index of the input in [`crate::Analysis`]'s source list.
     pub file: u32,
@@ -239,7 +239,7 @@ pub struct OwnerChange {
 /// carry only what the report uses (id, time, record type, workload, operation, arrival, source,
 /// and the actor and change of a group owner change): a tenant export is mostly file and
 /// sign-in activity, and those fields would be allocated and dropped a million times.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct AuditEvent {
     /// The record's unique `Id` (`RecordId`, `Identity`, Graph `id`), when the export has one.
     pub id: Option<String>,

@@ -18,30 +18,15 @@ fn utc(text: &str) -> DateTime<Utc> {
 /// A send as the analysis would hand it over: `class` decided, `actor` sending as `mailbox`.
 fn send(time: &str, class: SendClass, actor: &str, mailbox: &str) -> ClassifiedEvent {
     let event = AuditEvent {
-        id: None,
         time: utc(time),
         record_type: Some("ExchangeItem".into()),
         workload: "Exchange".into(),
         operation: "SendAs".into(),
         actor: Some(actor.into()),
-        actor_sid: None,
         mailbox_owner: Some(mailbox.into()),
-        mailbox_owner_sid: None,
-        send_as: None,
-        send_on_behalf: None,
         client_info: (class == SendClass::Connector).then(|| "Client=REST;ConnectorWorkProvider".into()),
-        logon_type: None,
-        user_type: None,
-        app_id: None,
-        client_app_id: None,
-        client_ip: None,
-        subject: None,
-        object_id: None,
-        arrived: None,
-        arrival_source: None,
-        owner_change: None,
         source: SourceRef { file: 0, line: 1 },
-        raw: None,
+        ..AuditEvent::default()
     };
     ClassifiedEvent {
         event,

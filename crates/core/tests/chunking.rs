@@ -228,19 +228,7 @@ proptest! {
         split in 0usize..7,
         times in proptest::collection::vec(0i64..4, 7),
     ) {
-        let mut pool: Vec<(String, Vec<u8>)> = all_fixtures().into_iter().map(|n| (n.clone(), fixture(&n))).collect();
-        // Overlapping daily exports and a generated export, so duplicates and bounds are common.
-        pool.insert(0, ("daily-export-2026-11-20.csv".into(), fixture("daily-export-2026-11-20.csv")));
-        pool.insert(1, ("daily-export-2026-11-21.csv".into(), fixture("daily-export-2026-11-21.csv")));
-        pool.insert(2, ("generated.jsonl".into(), generated(Format::Ndjson, 400, 3)));
-        let inputs: Vec<(String, Vec<u8>, i64)> = picks
-            .iter()
-            .zip(&times)
-            .map(|(&p, &t)| {
-                let (name, bytes) = pool[p % pool.len()].clone();
-                (name, bytes, 1_795_000_000 + t * 43_200)
-            })
-            .collect();
+        let inputs = pick_inputs(&picks, &times);
         let split = split.min(inputs.len());
         let whole = read_all(&inputs).finish();
         let mut first = read_all(&inputs[..split]);
@@ -276,20 +264,7 @@ proptest! {
         order in proptest::collection::vec(any::<u32>(), 6),
         times in proptest::collection::vec(0i64..4, 6),
     ) {
-        let mut pool: Vec<(String, Vec<u8>)> = all_fixtures().into_iter().map(|n| (n.clone(), fixture(&n))).collect();
-        pool.insert(0, ("daily-export-2026-11-20.csv".into(), fixture("daily-export-2026-11-20.csv")));
-        pool.insert(1, ("daily-export-2026-11-21.csv".into(), fixture("daily-export-2026-11-21.csv")));
-        // Two files that reuse each other's ids for other records.
-        pool.insert(2, ("conflicts-a.jsonl".into(), conflicting_export(0)));
-        pool.insert(3, ("conflicts-b.jsonl".into(), conflicting_export(1)));
-        let inputs: Vec<(String, Vec<u8>, i64)> = picks
-            .iter()
-            .zip(&times)
-            .map(|(&p, &t)| {
-                let (name, bytes) = pool[p % pool.len()].clone();
-                (name, bytes, 1_795_000_000 + t * 43_200)
-            })
-            .collect();
+        let inputs = pick_inputs(&picks, &times);
         // The inputs sorted by a random key each: a random permutation.
         let mut positions: Vec<usize> = (0..inputs.len()).collect();
         positions.sort_by_key(|&i| order[i]);
@@ -298,6 +273,26 @@ proptest! {
         assert_counts_add_up(&a);
         prop_assert_eq!(order_free(&a), order_free(&b));
     }
+}
+
+/// Inputs picked from every fixture, overlapping daily exports, a generated export and two
+/// files that reuse each other's ids (so duplicates, bounds and conflicts are common), each
+/// with one of a few export times.
+fn pick_inputs(picks: &[usize], times: &[i64]) -> Vec<(String, Vec<u8>, i64)> {
+    let mut pool: Vec<(String, Vec<u8>)> = all_fixtures().into_iter().map(|n| (n.clone(), fixture(&n))).collect();
+    pool.insert(0, ("daily-export-2026-11-20.csv".into(), fixture("daily-export-2026-11-20.csv")));
+    pool.insert(1, ("daily-export-2026-11-21.csv".into(), fixture("daily-export-2026-11-21.csv")));
+    pool.insert(2, ("generated.jsonl".into(), generated(Format::Ndjson, 400, 3)));
+    pool.insert(3, ("conflicts-a.jsonl".into(), conflicting_export(0)));
+    pool.insert(4, ("conflicts-b.jsonl".into(), conflicting_export(1)));
+    picks
+        .iter()
+        .zip(times)
+        .map(|(&p, &t)| {
+            let (name, bytes) = pool[p % pool.len()].clone();
+            (name, bytes, 1_795_000_000 + t * 43_200)
+        })
+        .collect()
 }
 
 /// Records whose ids the other variant reuses: a file read, or a send at another time or by

@@ -122,9 +122,7 @@ prop_compose! {
         client_app in pick(&["00000002-0000-0ff1-ce00-000000000000", "7df0a125-d3be-4c96-aa54-591f83ff541c"]),
     ) -> AuditEvent {
         AuditEvent {
-            id: None,
             time: chrono::DateTime::from_timestamp(1_795_000_000, 0).unwrap(),
-            record_type: None,
             workload: "Exchange".into(),
             operation: operation.to_owned(),
             actor,
@@ -138,14 +136,8 @@ prop_compose! {
             user_type: user.and_then(|n| UserType::parse(&n.to_string())),
             app_id: app,
             client_app_id: client_app,
-            client_ip: None,
-            subject: None,
-            object_id: None,
-            arrived: None,
-            arrival_source: None,
-            owner_change: None,
             source: SourceRef { file: 0, line: 1 },
-            raw: None,
+            ..AuditEvent::default()
         }
     }
 }

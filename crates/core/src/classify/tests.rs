@@ -14,20 +14,12 @@ fn send_as(actor: &str, target: &str) -> AuditEvent {
         mailbox_owner: Some(actor.into()),
         mailbox_owner_sid: Some("S-1-5-21-1-2-3-1001".into()),
         send_as: Some(target.into()),
-        send_on_behalf: None,
         client_info: Some("Client=OWA;Action=ViaProxy".into()),
         logon_type: Some(LogonType::Owner),
         user_type: Some(UserType::Regular),
         app_id: Some("00000002-0000-0ff1-ce00-000000000000".into()),
-        client_app_id: None,
-        client_ip: None,
-        subject: None,
-        object_id: None,
-        arrived: None,
-        arrival_source: None,
-        owner_change: None,
         source: SourceRef { file: 0, line: 2 },
-        raw: None,
+        ..AuditEvent::default()
     }
 }
 

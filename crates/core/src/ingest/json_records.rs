@@ -264,6 +264,17 @@ impl JsonRecords {
         }
     }
 
+    /// An object stream's line was cut: report its record, and start afresh on the next line.
+    fn cut_line(&mut self, on_piece: &mut dyn FnMut(Piece<'_>)) {
+        let line = self.element_line;
+        on_piece(Piece::Truncated { line });
+        self.reset_element();
+        self.depth = 0;
+        self.in_string = false;
+        self.escaped = false;
+        self.after_string = false;
+    }
+
     fn step(&mut self, b: u8, on_piece: &mut dyn FnMut(Piece<'_>)) {
         if self.damage.is_some() {
             return self.damaged_step(b, on_piece);
@@ -272,13 +283,7 @@ impl JsonRecords {
             self.first_break = false;
             if b == b'{' {
                 // The first line was cut: report it, and read this line as the next record.
-                let line = self.element_line;
-                on_piece(Piece::Truncated { line });
-                self.reset_element();
-                self.depth = 0;
-                self.in_string = false;
-                self.escaped = false;
-                self.after_string = false;
+                self.cut_line(on_piece);
             }
         }
         if b == b'\n' {
@@ -303,12 +308,7 @@ impl JsonRecords {
                 && self.depth > 0
                 && self.record_depth == 0
             {
-                let line = self.element_line;
-                on_piece(Piece::Truncated { line });
-                self.reset_element();
-                self.depth = 0;
-                self.in_string = false;
-                self.escaped = false;
+                self.cut_line(on_piece);
                 return;
             }
         }

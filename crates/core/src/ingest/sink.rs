@@ -47,25 +47,10 @@ impl PlainRecord<'_> {
             record_type: self.record_type.map(record_type_name),
             workload: self.workload.to_owned(),
             operation: self.operation.to_owned(),
-            actor: None,
-            actor_sid: None,
-            mailbox_owner: None,
-            mailbox_owner_sid: None,
-            send_as: None,
-            send_on_behalf: None,
-            client_info: None,
-            logon_type: None,
-            user_type: None,
-            app_id: None,
-            client_app_id: None,
-            client_ip: None,
-            subject: None,
-            object_id: None,
             arrived: self.arrived.map(|(time, _)| time),
             arrival_source: self.arrived.map(|(_, source)| source),
             source: self.source,
-            raw: None,
-            owner_change: None,
+            ..AuditEvent::default()
         }
     }
 }
