@@ -8,12 +8,14 @@
 //!
 //! The rooms: [`inputs`] (the multi-file policy both faces call), [`reader`] (one input,
 //! push-style), [`records`] (the store of distinct records and its merge), [`delays`] (delay
-//! inference), [`summary`] (the report's assembly), [`source`] (what is known of each input).
+//! inference), [`repeats`] (which copy of an id is kept), [`summary`] (the report's assembly),
+//! [`source`] (what is known of each input).
 
 mod delays;
 mod inputs;
 mod reader;
 mod records;
+mod repeats;
 mod source;
 mod summary;
 
@@ -26,7 +28,8 @@ use crate::model::{ArrivalSource, AuditEvent, SourceRef};
 use crate::report::{ClassifiedEvent, OwnerChangeRow, Summary};
 pub use inputs::{Input, MemoryInput, NoUsableInput, Progress};
 pub use reader::{ReadError, SourceReader};
-use records::{digest_of, Inserted, NewRecord, RecordKey, Records, Workloads, MAX_TRACKED_SOURCES};
+use records::{Inserted, NewRecord, RecordKey, Records, Workloads, MAX_TRACKED_SOURCES};
+use repeats::{send_digest, Copy};
 pub use source::SourceMeta;
 use source::SourceState;
 
@@ -342,99 +345,6 @@ impl Analysis {
             Inserted::Duplicate { record } => (outcome, self.resolve(record, copy)),
         }
     }
-
-    /// Decides between the stored record and a repeat of it, the same whichever came first:
-    /// a send over any other record, then the earlier, then the lesser content (sends) or
-    /// workload name. When they differ the id is marked as conflicting; when the repeat wins it
-    /// takes the stored record's place. Whether it won.
-    fn resolve(&mut self, record: u32, copy: Copy<'_>) -> bool {
-        let stored = self.records.stored(record);
-        let stored_digest = if stored.send { self.send_of(record).map(|i| self.send_digests[i]) } else { None };
-        let stored_workload = self.workloads.names.get(stored.workload as usize).map_or("", String::as_str);
-        // The lesser key is kept: a send (`false` sorts first), the earlier, the lesser content.
-        let key = |send: Option<u128>, time: i64, workload: &str| (send.is_none(), time, send, workload.to_owned());
-        let new_key = key(copy.send, copy.time, copy.workload);
-        let stored_key = key(stored_digest.or(stored.send.then_some(0)), stored.time, stored_workload);
-        if new_key != stored_key {
-            self.records.mark_conflict(record);
-        }
-        let wins = new_key < stored_key;
-        if wins {
-            let workload = self.workloads.id(copy.workload);
-            self.records.take_place(record, copy.time, workload, copy.send.is_some());
-        }
-        wins
-    }
-
-    /// The index of the send kept for a record, if it has one.
-    fn send_of(&mut self, record: u32) -> Option<usize> {
-        let records = &self.send_records;
-        let index =
-            self.send_index.get_or_insert_with(|| records.iter().enumerate().map(|(i, &r)| (r, i as u32)).collect());
-        index.get(&record).map(|&i| i as usize)
-    }
-
-    /// Keeps a send, or not, by what became of its record: a new record's send is kept; a
-    /// repeat's is kept when it won ([`Analysis::resolve`]), in place of the send kept before.
-    fn offer_send(&mut self, outcome: Inserted, wins: bool, send: ClassifiedEvent, digest: u128) {
-        match outcome {
-            Inserted::New(record) => self.push_send(send, digest, record),
-            Inserted::Duplicate { record } if wins => match self.send_of(record) {
-                Some(kept) => {
-                    self.sends[kept] = send;
-                    self.send_digests[kept] = digest;
-                }
-                None => self.push_send(send, digest, record),
-            },
-            Inserted::Duplicate { .. } => {}
-        }
-    }
-
-    fn push_send(&mut self, send: ClassifiedEvent, digest: u128, record: u32) {
-        if let Some(index) = &mut self.send_index {
-            index.insert(record, self.sends.len() as u32);
-        }
-        self.sends.push(send);
-        self.send_digests.push(digest);
-        self.send_records.push(record);
-    }
-}
-
-/// One copy of a record, as a repeat is compared with the stored one.
-#[derive(Clone, Copy)]
-struct Copy<'a> {
-    /// When it happened (Unix seconds).
-    time: i64,
-    /// Its workload.
-    workload: &'a str,
-    /// For a send-type record, its content digest.
-    send: Option<u128>,
-}
-
-/// A send's content, as two sends of one id are told apart: every field the rules and the
-/// reports read, whole (before any is cut), and its exact time. Not its class: which copy is
-/// kept must not change when the rules do.
-fn send_digest(event: &AuditEvent) -> u128 {
-    let e = event;
-    let millis = e.time.timestamp_millis().to_string();
-    let fields = [
-        Some(e.operation.as_str()),
-        Some(millis.as_str()),
-        e.actor.as_deref(),
-        e.actor_sid.as_deref(),
-        e.mailbox_owner.as_deref(),
-        e.mailbox_owner_sid.as_deref(),
-        e.send_as.as_deref(),
-        e.send_on_behalf.as_deref(),
-        e.client_info.as_deref(),
-        e.logon_type.map(|l| l.name()),
-        e.user_type.map(|u| u.name()),
-        e.app_id.as_deref(),
-        e.client_app_id.as_deref(),
-        e.subject.as_deref(),
-        Some(e.workload.as_str()),
-    ];
-    digest_of(fields.iter().map(|f| f.unwrap_or("\u{0}absent")))
 }
 
 impl EventSink for Analysis {
