@@ -24,7 +24,20 @@ fn rules_with_a_tenant_rule() -> RuleSet {
             condition: Condition::All(vec![
                 Condition::Equals { field: Field::Actor, any_of: vec!["scanner@contoso.com".into()] },
                 Condition::StartsWith { field: Field::Mailbox, any_of: vec!["staff-".into(), "".into()] },
+                Condition::Not(Box::new(Condition::EndsWith {
+                    field: Field::Actor,
+                    any_of: vec!["@fabrikam.com".into()],
+                })),
             ]),
+        },
+    );
+    rules.rules.insert(
+        1,
+        Rule {
+            name: "tenant-partner-domain".into(),
+            class: SendClass::Delegate,
+            explanation: "Partners at Fabrikam send for us.".into(),
+            condition: Condition::EndsWith { field: Field::Actor, any_of: vec!["@fabrikam.com".into()] },
         },
     );
     rules
@@ -109,7 +122,7 @@ prop_compose! {
     /// mailbox, SIDs that do or do not match.
     fn corner_send()(
         operation in proptest::sample::select(&["SendAs", "SENDAS", "SendOnBehalf", "Send"][..]),
-        actor in pick(&["kim@contoso.com", "KIM@contoso.com", "ceo@contoso.com", "S-1-5-18", "NT AUTHORITY\\SYSTEM (Microsoft.Exchange)", "scanner@contoso.com"]),
+        actor in pick(&["kim@contoso.com", "KIM@contoso.com", "scanner@FABRIKAM.com", "ceo@contoso.com", "S-1-5-18", "NT AUTHORITY\\SYSTEM (Microsoft.Exchange)", "scanner@contoso.com"]),
         actor_sid in pick(&["S-1-5-21-1", "s-1-5-21-1", "S-1-5-21-2", "S-1-5-18"]),
         owner_sid in pick(&["S-1-5-21-1", "S-1-5-21-2"]),
         owner in pick(&["ceo@contoso.com", "kim@contoso.com", "mvptweets@contoso.com", "staff-desk@contoso.com"]),

@@ -101,6 +101,13 @@ pub enum Condition {
         /// Prefixes, any of which matches.
         any_of: Vec<String>,
     },
+    /// The field ends with one of these suffixes (a domain: `@contoso.com`).
+    EndsWith {
+        /// Field tested.
+        field: Field,
+        /// Suffixes, any of which matches.
+        any_of: Vec<String>,
+    },
     /// The field is present and equals none of these values.
     PresentAndNotIn {
         /// Field tested.
@@ -173,6 +180,12 @@ impl Condition {
                 let lower = value.to_ascii_lowercase();
                 let hit = any_of.iter().find(|p| lower.starts_with(&p.to_ascii_lowercase()))?;
                 Some(vec![fact(*field, value, format!("starts with {hit}"))])
+            }
+            Self::EndsWith { field, any_of } => {
+                let value = field.value(event)?;
+                let lower = value.to_ascii_lowercase();
+                let hit = any_of.iter().find(|p| lower.ends_with(&p.to_ascii_lowercase()))?;
+                Some(vec![fact(*field, value, format!("ends with {hit}"))])
             }
             Self::PresentAndNotIn { field, values } => {
                 let value = field.value(event)?;

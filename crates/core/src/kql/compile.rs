@@ -43,6 +43,7 @@ pub fn compile(condition: &Condition) -> Expr {
     match condition {
         Condition::Contains { field, any_of } => with_empty_needle(column(*field), any_of, Expr::Contains),
         Condition::StartsWith { field, any_of } => with_empty_needle(column(*field), any_of, Expr::StartsWith),
+        Condition::EndsWith { field, any_of } => with_empty_needle(column(*field), any_of, Expr::EndsWith),
         Condition::Equals { field, any_of } => Expr::In(column(*field), non_empty(any_of)),
         Condition::PresentAndNotIn { field, values } => {
             let c = column(*field);

@@ -84,6 +84,8 @@ pub enum Expr {
     NotIn(Column, Vec<String>),
     /// `c startswith "a" or …`
     StartsWith(Column, Vec<String>),
+    /// `c endswith "a" or …`
+    EndsWith(Column, Vec<String>),
     /// `isnotempty(c)`
     NotEmpty(Column),
     /// `isempty(c)`
@@ -144,6 +146,7 @@ impl Expr {
             Self::True => out.push_str("true"),
             Self::Contains(c, values) => any(out, *c, values, "contains"),
             Self::StartsWith(c, values) => any(out, *c, values, "startswith"),
+            Self::EndsWith(c, values) => any(out, *c, values, "endswith"),
             Self::In(c, values) => {
                 let _ = write!(out, "{} in~ ({})", col(*c), list(values));
             }
@@ -199,6 +202,10 @@ impl Expr {
                 let v = fold(&row(*c));
                 values.iter().any(|n| !n.is_empty() && v.starts_with(&fold(n)))
             }
+            Self::EndsWith(c, values) => {
+                let v = fold(&row(*c));
+                values.iter().any(|n| !n.is_empty() && v.ends_with(&fold(n)))
+            }
             Self::In(c, values) => {
                 let v = fold(&row(*c));
                 values.iter().any(|n| fold(n) == v)
@@ -220,9 +227,11 @@ impl Expr {
     /// Every text value the condition compares with (the generator checks them).
     pub(crate) fn values(&self) -> Vec<&str> {
         match self {
-            Self::Contains(_, v) | Self::In(_, v) | Self::NotIn(_, v) | Self::StartsWith(_, v) => {
-                v.iter().map(String::as_str).collect()
-            }
+            Self::Contains(_, v)
+            | Self::In(_, v)
+            | Self::NotIn(_, v)
+            | Self::StartsWith(_, v)
+            | Self::EndsWith(_, v) => v.iter().map(String::as_str).collect(),
             Self::And(parts) | Self::Or(parts) => parts.iter().flat_map(Expr::values).collect(),
             Self::Not(inner) => inner.values(),
             Self::True | Self::NotEmpty(_) | Self::Empty(_) | Self::SameAs(..) | Self::NotSameAs(..) => Vec::new(),

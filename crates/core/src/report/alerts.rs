@@ -347,6 +347,9 @@ fn describe(condition: &Condition) -> Option<Described> {
         Condition::StartsWith { field, any_of } => {
             Described::simple(format!("{} starts with {}", field.label(), quoted(any_of, "any of")))
         }
+        Condition::EndsWith { field, any_of } => {
+            Described::simple(format!("{} ends with {}", field.label(), quoted(any_of, "any of")))
+        }
         Condition::PresentAndNotIn { field, values } => Described::simple(if values.is_empty() {
             format!("{} is present", field.label())
         } else {
