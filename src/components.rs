@@ -1,6 +1,7 @@
 //! The page's components, one per file. They render what the core computed and dispatch
 //! [`crate::state::Action`]s; none of them parses or aggregates audit data itself.
 
+pub mod alert_panel;
 pub mod app;
 pub mod attribution_chart;
 pub mod class_legend;
@@ -12,6 +13,7 @@ pub mod events_table;
 pub mod filters_bar;
 pub mod findings_list;
 pub mod headline;
+pub mod kql_panel;
 pub mod matrix_chart;
 pub mod progress_bar;
 pub mod rejected_list;

@@ -7,9 +7,11 @@ pub mod components;
 pub mod download;
 pub mod filters;
 pub mod protocol;
+pub mod rules;
 pub mod state;
 pub mod text;
 pub mod timing;
+pub mod tuning;
 pub mod worker;
 
 /// Mounts the app on the page body.

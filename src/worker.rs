@@ -1,5 +1,5 @@
 //! The analysis worker: hands the dropped files to the core's multi-file analysis
-//! ([`Analysis::analyse`]), slice by slice, and posts progress and the result.
+//! ([`sendas_core::Analysis::analyse`]), slice by slice, and posts progress and the result.
 //!
 //! It runs in its own thread, so the page keeps scrolling and the Cancel button keeps
 //! working; cancelling terminates the worker outright. Slices are requested with
@@ -18,7 +18,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{DedicatedWorkerGlobalScope, File, MessageEvent};
 
 use sendas_core::report::ExportTimeOrigin;
-use sendas_core::{Analysis, AnalysisResult, Input, MemoryInput, NoUsableInput, Progress, SourceMeta};
+use sendas_core::{AnalysisResult, Input, MemoryInput, NoUsableInput, Progress, SourceMeta};
 
 use crate::protocol::{encode_result, FromWorker, ToWorker, SENDS_PER_PART, SLICE_BYTES};
 use crate::timing::Measure;
@@ -121,7 +121,8 @@ async fn analyse<I: Input>(
         reading.end_parse();
         post(scope, FromWorker::Progress(at.clone()));
     };
-    let outcome = Analysis::default().analyse(inputs, progress).await;
+    // The rule table the page also generates its KQL and alert exclusion from.
+    let outcome = crate::rules::analysis().analyse(inputs, progress).await;
     let done = outcome.map(keep_raw_records);
     reading.end_all();
     match done {

@@ -5,17 +5,24 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use sendas_core::classify::RuleSet;
+use sendas_core::kql::{alert_query, classify_query, delays_query, Target};
 use sendas_core::model::SendClass;
+use sendas_core::report::AlertRule;
 use sendas_core::{Analysis, AnalysisResult, SourceMeta};
+use sendas_lens_web::components::alert_panel::{AlertPanel, AlertPanelProps};
 use sendas_lens_web::components::class_legend::{ClassLegend, ClassLegendProps};
+use sendas_lens_web::components::delay_chart::{DelayChart, DelayChartProps};
 use sendas_lens_web::components::events_table::{EventsTable, EventsTableProps};
 use sendas_lens_web::components::headline::{Headline, HeadlineProps};
+use sendas_lens_web::components::kql_panel::{KqlPanel, KqlPanelProps};
 use sendas_lens_web::filters::Filters;
 use sendas_lens_web::state::{visible_rows, Data, Rows, Sort};
+use sendas_lens_web::tuning::AlertForm;
 use sendas_lens_web::worker::SAMPLE;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use web_sys::{Element, HtmlElement};
+use web_sys::{Element, HtmlElement, HtmlSelectElement};
 use yew::Callback;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -111,4 +118,125 @@ async fn the_table_renders_only_the_rows_in_view() {
     let rendered = table.query_selector_all("tr.row").unwrap().length();
     assert!(rendered > 10 && rendered < 40, "{rendered} rows in the DOM for 131 sends");
     assert!(text(&div, "h3").contains("131"));
+}
+
+#[wasm_bindgen_test]
+async fn the_alert_panel_shows_what_the_core_evaluates() {
+    let result = sample();
+    let rules = sendas_lens_web::rules::active();
+    let expected = AlertRule::default().evaluate(&result.sends, &rules);
+    assert!(expected.alerts_noise_only > 0 && expected.alerts_after_exclusion > 0);
+    let div = root();
+    let props = AlertPanelProps { data: Data(result), rules, form: AlertForm::default(), on_change: Callback::noop() };
+    yew::Renderer::<AlertPanel>::with_root_and_props(div.clone(), props).render();
+    yew::scheduler::flush().await;
+    assert_eq!(text(&div, "[data-testid=alert-fired]"), expected.alerts_fired.to_string());
+    assert_eq!(text(&div, "[data-testid=alert-noise-only]"), expected.alerts_noise_only.to_string());
+    assert_eq!(text(&div, "[data-testid=alert-after-exclusion]"), expected.alerts_after_exclusion.to_string());
+    assert_eq!(text(&div, "[data-testid=alert-person-lost]"), "0");
+    assert_eq!(text(&div, "[data-testid=alert-exclusion]"), expected.exclusion);
+    let rows = div.query_selector_all("[data-testid=alert-windows] tbody tr").unwrap().length() as usize;
+    assert_eq!(rows, expected.alerts.len().min(sendas_lens_web::components::alert_panel::SHOWN_WINDOWS));
+    // Every input has a label (a real <label> around it).
+    let inputs = div.query_selector_all("input, select").unwrap();
+    for i in 0..inputs.length() {
+        let input: Element = inputs.get(i).unwrap().unchecked_into();
+        assert!(input.closest("label").unwrap().is_some(), "{} has no label", input.outer_html());
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_broken_alert_form_says_why_and_evaluates_nothing() {
+    let div = root();
+    let props = AlertPanelProps {
+        data: Data(sample()),
+        rules: sendas_lens_web::rules::active(),
+        form: AlertForm { threshold: "0".into(), ..AlertForm::default() },
+        on_change: Callback::noop(),
+    };
+    yew::Renderer::<AlertPanel>::with_root_and_props(div.clone(), props).render();
+    yew::scheduler::flush().await;
+    assert!(text(&div, "[data-testid=alert-error]").contains("threshold"));
+    assert!(div.query_selector("[data-testid=alert-fired]").unwrap().is_none());
+}
+
+#[wasm_bindgen_test]
+async fn the_kql_panel_shows_the_cores_query_as_text_and_switches_target_and_query() {
+    let rules = sendas_lens_web::rules::active();
+    let alert = AlertRule { threshold: 4, ..AlertRule::default() };
+    let div = root();
+    let props = KqlPanelProps { rules: rules.clone(), alert: Ok(alert.clone()) };
+    yew::Renderer::<KqlPanel>::with_root_and_props(div.clone(), props).render();
+    yew::scheduler::flush().await;
+    assert_eq!(text(&div, "[data-testid=kql-text]"), classify_query(&rules, Target::Sentinel).unwrap());
+    // Comparison operators and quotes stay characters: no element is made from the query.
+    assert_eq!(div.query_selector("[data-testid=kql-text]").unwrap().unwrap().child_element_count(), 0);
+    let choose = |testid: &str, value: &str| {
+        let select: HtmlSelectElement =
+            div.query_selector(&format!("[data-testid={testid}]")).unwrap().unwrap().unchecked_into();
+        select.set_value(value);
+        select.dispatch_event(&web_sys::Event::new("change").unwrap()).unwrap();
+    };
+    choose("kql-query", "alert");
+    yew::scheduler::flush().await;
+    assert_eq!(text(&div, "[data-testid=kql-text]"), alert_query(&rules, Target::Sentinel, &alert).unwrap());
+    choose("kql-target", "defender");
+    yew::scheduler::flush().await;
+    assert_eq!(text(&div, "[data-testid=kql-text]"), alert_query(&rules, Target::Defender, &alert).unwrap());
+    choose("kql-query", "delays");
+    yew::scheduler::flush().await;
+    assert!(div.query_selector("[data-testid=kql-text]").unwrap().is_none());
+    assert!(text(&div, "[data-testid=kql-unavailable]").contains("no ingestion time"));
+    let copy: HtmlElement = div.query_selector("[data-testid=kql-copy]").unwrap().unwrap().unchecked_into();
+    assert!(copy.has_attribute("disabled"));
+    choose("kql-target", "sentinel");
+    yew::scheduler::flush().await;
+    assert_eq!(text(&div, "[data-testid=kql-text]"), delays_query(Target::Sentinel).unwrap());
+    assert_eq!(*rules, RuleSet::default(), "the worker's table today");
+}
+
+#[wasm_bindgen_test]
+async fn without_arrival_times_the_delay_chart_shows_the_generated_query() {
+    let div = root();
+    let props = DelayChartProps { bins: Vec::new(), delays: Default::default(), note: None, workload: None };
+    yew::Renderer::<DelayChart>::with_root_and_props(div.clone(), props).render();
+    yew::scheduler::flush().await;
+    assert_eq!(text(&div, "[data-testid=delays-kql]"), delays_query(Target::Sentinel).unwrap());
+}
+
+#[wasm_bindgen_test]
+async fn a_tenant_rules_text_stays_text_in_both_panels() {
+    use sendas_core::classify::{Condition, Field, Rule};
+    let hostile = "<img src=x onerror=alert(1)>\u{202e}gnp.exe";
+    let mut rules = RuleSet::default();
+    rules.rules[0] = Rule {
+        name: "noise".into(),
+        class: SendClass::Connector,
+        explanation: String::new(),
+        condition: Condition::Contains { field: Field::ClientInfo, any_of: vec![hostile.into()] },
+    };
+    let rules = Rc::new(rules);
+    let div = root();
+    let props = AlertPanelProps {
+        data: Data(sample()),
+        rules: rules.clone(),
+        form: AlertForm::default(),
+        on_change: Callback::noop(),
+    };
+    yew::Renderer::<AlertPanel>::with_root_and_props(div.clone(), props).render();
+    let kql = root();
+    yew::Renderer::<KqlPanel>::with_root_and_props(
+        kql.clone(),
+        KqlPanelProps { rules, alert: Ok(AlertRule::default()) },
+    )
+    .render();
+    yew::scheduler::flush().await;
+    let exclusion = text(&div, "[data-testid=alert-exclusion]");
+    assert!(exclusion.contains("<img src=x onerror=alert(1)>[U+202E]gnp.exe"), "{exclusion}");
+    let query = text(&kql, "[data-testid=kql-text]");
+    assert!(query.contains("<img src=x onerror=alert(1)>[U+202E]gnp.exe"), "{query}");
+    assert!(!query.contains('\u{202e}'), "no raw bidi control on screen");
+    for root in [&div, &kql] {
+        assert!(root.query_selector("img").unwrap().is_none(), "no element made from a rule's text");
+    }
 }

@@ -7,6 +7,7 @@ use sendas_core::report::{events_csv, EventLine, SendReport};
 use web_sys::File;
 use yew::prelude::*;
 
+use super::alert_panel::AlertPanel;
 use super::attribution_chart::AttributionChart;
 use super::class_legend::ClassLegend;
 use super::connectors_table::ConnectorsTable;
@@ -17,6 +18,7 @@ use super::events_table::EventsTable;
 use super::filters_bar::FiltersBar;
 use super::findings_list::FindingsList;
 use super::headline::Headline;
+use super::kql_panel::KqlPanel;
 use super::matrix_chart::MatrixChart;
 use super::progress_bar::ProgressBar;
 use super::rejected_list::RejectedList;
@@ -27,6 +29,7 @@ use crate::filters::Filters;
 use crate::protocol::FromWorker;
 use crate::state::{visible_rows, Action, AppState, Phase, Rows};
 use crate::timing::Measure;
+use crate::tuning::AlertForm;
 use crate::worker::SAMPLE_LEN;
 
 fn location_hash() -> String {
@@ -140,6 +143,13 @@ pub fn app() -> Html {
         Rc::new(report)
     });
 
+    // The alert panel's inputs: the KQL panel writes the same alert as a query.
+    let alert_form = use_state(AlertForm::default);
+    let on_alert_form = {
+        let alert_form = alert_form.clone();
+        Callback::from(move |form: AlertForm| alert_form.set(form))
+    };
+
     let dispatch = state.dispatcher();
     let set_filters = {
         let dispatch = dispatch.clone();
@@ -187,6 +197,8 @@ pub fn app() -> Html {
                     let _ = save_text("sendas-lens-events.csv", "text/csv", &events_csv(&lines));
                 })
             };
+            // The rule table the worker classified with: the alert's exclusion and the KQL come from it.
+            let rules = crate::rules::active();
             let selected = state.selected.and_then(|i| result.sends.get(i).cloned());
             // Opening a send asks the worker for its raw record (raw records stay in the worker).
             let on_select = {
@@ -221,6 +233,10 @@ pub fn app() -> Html {
                         <TimelineChart timeline={report.timeline()} />
                         <DelayChart bins={summary.delay_bins.clone()} delays={summary.delays.clone()}
                             note={summary.delay_note.clone()} workload={state.filters.workload.clone()} />
+                    </div>
+                    <div class="tuning">
+                        <AlertPanel data={data.clone()} rules={rules.clone()} form={(*alert_form).clone()} on_change={on_alert_form} />
+                        <KqlPanel rules={rules} alert={alert_form.rule()} />
                     </div>
                     <div class={classes!("table-area", selected.is_some().then_some("with-detail"))}>
                         <EventsTable data={data.clone()} rows={(*rows).clone()} sort={state.sort} selected={state.selected}

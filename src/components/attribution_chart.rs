@@ -40,7 +40,7 @@ pub fn attribution_chart(props: &AttributionChartProps) -> Html {
             if rows.is_empty() {
                 <p class="empty">{ "No sends match the filter." }</p>
             } else {
-                <svg width={width.to_string()} viewBox={format!("0 0 {width} {height}")} role="img" aria-label="Stacked bar chart of sends per actor by class">
+                <svg width={width.to_string()} viewBox={format!("0 0 {width} {height}")} role="group" aria-label="Stacked bar chart of sends per actor by class">
                     { for ticks(max, 4).into_iter().map(|t| {
                         let x = LABEL_W + scale(t, max, PLOT_W);
                         html! { <g class="tick">
@@ -55,21 +55,29 @@ pub fn attribution_chart(props: &AttributionChartProps) -> Html {
                         let activate = Callback::from(move |()| on_actor.emit(actor.clone()));
                         let onclick = activate.reform(|_: MouseEvent| ());
                         let onkeydown = on_activate_key(activate);
+                        // The button's name says the actor (untruncated) and the count. The label and the
+                        // total drawn for the eye sit outside it, hidden from assistive technology (they
+                        // repeat the name), under a transparent rect that makes the whole row clickable.
                         html! {
-                            <g class="bar-row" {onclick} {onkeydown} tabindex="0" role="button"
-                                aria-label={format!("{}: {} sends. Filter on this actor", visible(&row.actor), row.total)}>
-                                <text class="row-label" x={(LABEL_W - 8.0).to_string()} y={(y + ROW_H * 0.65).to_string()} text-anchor="end">
-                                    { truncate(&row.actor, 30) }
-                                </text>
-                                { for stack(&row.by_class).into_iter().map(|(class, offset, n)| html! {
-                                    <rect class={classes!("seg", css(class))}
-                                        x={(LABEL_W + scale(offset, max, PLOT_W)).to_string()} y={(y + 4.0).to_string()}
-                                        width={scale(n, max, PLOT_W).max(1.0).to_string()} height={(ROW_H - 8.0).to_string()}>
-                                        <title>{ format!("{}: {n} {} send{}", visible(&row.actor), label(class).to_lowercase(), if n == 1 { "" } else { "s" }) }</title>
-                                    </rect>
-                                }) }
-                                <text class="bar-total" x={(LABEL_W + scale(row.total, max, PLOT_W) + 4.0).to_string()} y={(y + ROW_H * 0.65).to_string()}>{ row.total }</text>
-                            </g>
+                            <>
+                                <g class="bar-text" aria-hidden="true">
+                                    <text class="row-label" x={(LABEL_W - 8.0).to_string()} y={(y + ROW_H * 0.65).to_string()} text-anchor="end">
+                                        { truncate(&row.actor, 30) }
+                                    </text>
+                                    <text class="bar-total" x={(LABEL_W + scale(row.total, max, PLOT_W) + 4.0).to_string()} y={(y + ROW_H * 0.65).to_string()}>{ row.total }</text>
+                                </g>
+                                <g class="bar-row" {onclick} {onkeydown} tabindex="0" role="button"
+                                    aria-label={format!("{}: {} sends. Filter on this actor", visible(&row.actor), row.total)}>
+                                    <rect class="hit" x="2" y={y.to_string()} width={(LABEL_W + PLOT_W - 2.0).to_string()} height={ROW_H.to_string()} />
+                                    { for stack(&row.by_class).into_iter().map(|(class, offset, n)| html! {
+                                        <rect class={classes!("seg", css(class))}
+                                            x={(LABEL_W + scale(offset, max, PLOT_W)).to_string()} y={(y + 4.0).to_string()}
+                                            width={scale(n, max, PLOT_W).max(1.0).to_string()} height={(ROW_H - 8.0).to_string()}>
+                                            <title>{ format!("{}: {n} {} send{}", visible(&row.actor), label(class).to_lowercase(), if n == 1 { "" } else { "s" }) }</title>
+                                        </rect>
+                                    }) }
+                                </g>
+                            </>
                         }
                     }) }
                     <text class="axis-label" x={(LABEL_W + PLOT_W / 2.0).to_string()} y={(height - 6.0).to_string()} text-anchor="middle">{ "Send-type events" }</text>

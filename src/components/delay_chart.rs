@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use sendas_core::kql::{delays_query, Target};
 use sendas_core::report::{human_duration, DelayBin, DelayStats, MAX_PLAUSIBLE_DELAY_SECONDS};
 use yew::prelude::*;
 
@@ -25,8 +26,6 @@ const LEFT: f64 = 40.0;
 const PLOT_W: f64 = 420.0;
 const PLOT_H: f64 = 150.0;
 const TOP: f64 = 12.0;
-
-const KQL: &str = "OfficeActivity\n| where TimeGenerated > ago(7d)\n| extend IngestionTime = ingestion_time()";
 
 fn workload_panel(name: &str, bins: &[DelayBin], d: &DelayStats) -> Html {
     let counts: Vec<u64> = (0..bins.len())
@@ -126,8 +125,11 @@ pub fn delay_chart(props: &DelayChartProps) -> Html {
             if shown.is_empty() {
                 <div class="no-data">
                     <p>{ props.note.clone().unwrap_or_else(|| "No arrival times in these inputs.".to_owned()) }</p>
-                    <p>{ "In Microsoft Sentinel, export the OfficeActivity table with its ingestion time:" }</p>
-                    <pre>{ KQL }</pre>
+                    <p>{ "In Microsoft Sentinel, this query measures it per workload from each event's ingestion time. The \"Use it in Sentinel / Defender\" panel below has it too, beside a classify query whose CSV export loads back here with its arrival times." }</p>
+                    // The one generated query, as the CLI's `kql --query delays` prints it.
+                    <pre data-testid="delays-kql" tabindex="0" role="region" aria-label="KQL that measures the log's delay">
+                        { delays_query(Target::Sentinel).unwrap_or_else(|e| e.to_string()) }
+                    </pre>
                 </div>
             } else {
                 <div class="delay-grid">

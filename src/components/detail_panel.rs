@@ -90,7 +90,7 @@ pub fn detail_panel(props: &DetailPanelProps) -> Html {
             <h4>{ "Raw record" }</h4>
             {
                 match ev.raw.as_deref().map(Some).or_else(|| props.raw.as_ref().map(|raw| raw.as_deref())) {
-                    Some(Some(raw)) => html! { <pre class="raw" data-testid="raw-record">{ visible(&pretty(raw)) }</pre> },
+                    Some(Some(raw)) => html! { <pre class="raw" data-testid="raw-record" tabindex="0" role="region" aria-label="Raw record">{ visible(&pretty(raw)) }</pre> },
                     Some(None) => html! { <p class="muted" data-testid="raw-record-none">{ "The export kept no raw form of this record." }</p> },
                     None => html! { <p class="muted" data-testid="raw-record-loading" aria-busy="true">{ "Reading the raw record…" }</p> },
                 }

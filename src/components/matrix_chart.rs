@@ -56,7 +56,7 @@ pub fn matrix_chart(props: &MatrixChartProps) -> Html {
             if shown.is_empty() {
                 <p class="empty">{ "No sends match the filter." }</p>
             } else {
-                <svg width={width.to_string()} viewBox={format!("0 0 {width} {height}")} role="img" aria-label="Matrix of actors and the mailboxes they sent as">
+                <svg width={width.to_string()} viewBox={format!("0 0 {width} {height}")} role="group" aria-label="Matrix of actors and the mailboxes they sent as">
                     { for mailboxes.iter().enumerate().map(|(j, m)| {
                         let x = LABEL_W + (j as f64 + 0.5) * CELL;
                         html! { <text class="col-label" transform={format!("translate({x} {}) rotate(-50)", HEAD_H - 6.0)}>{ truncate(m, 22) }</text> }

@@ -478,3 +478,214 @@ test('a stream of garbage rows after a header: every row counted, the first kept
     await context.close();
   }
 });
+
+/** The alert panel's four numbers, named as `alerts --json` names them. */
+async function alertNumbers(page) {
+  const read = async (id) => Number(await page.textContent(`[data-testid=${id}]`));
+  return {
+    alerts_fired: await read('alert-fired'),
+    alerts_noise_only: await read('alert-noise-only'),
+    alerts_after_exclusion: await read('alert-after-exclusion'),
+    person_events_lost: await read('alert-person-lost'),
+  };
+}
+
+function expectedAlertNumbers(report) {
+  const { alerts_fired, alerts_noise_only, alerts_after_exclusion, person_events_lost } = report;
+  return { alerts_fired, alerts_noise_only, alerts_after_exclusion, person_events_lost };
+}
+
+function cliAlerts(files, args = []) {
+  return JSON.parse(execFileSync(cli, ['alerts', ...files, ...args, '--json'], { encoding: 'utf8' }));
+}
+
+/** Non-zero classes in report order, as the panel writes them: `connector 6, delegate 1`. */
+function classesText(counts) {
+  const parts = Object.entries(counts).filter(([, n]) => n > 0).map(([c, n]) => `${c} ${n}`);
+  return parts.length ? parts.join(', ') : 'none';
+}
+
+/** Lets the page handle what was just typed and render. */
+async function settle(page) {
+  await page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => setTimeout(ok, 0))));
+}
+
+/** Sets the alert panel's inputs the way a keyboard user does; `undefined` leaves one as it is. */
+async function setAlert(page, { threshold, window, operations, actor, mailbox } = {}) {
+  if (operations) {
+    for (const op of ['SendAs', 'SendOnBehalf', 'Send']) {
+      await page.setChecked(`[data-testid=alert-op-${op}]`, operations.includes(op));
+    }
+  }
+  for (const [id, value] of [['alert-threshold', threshold], ['alert-actor', actor], ['alert-mailbox', mailbox]]) {
+    if (value === undefined) continue;
+    await page.fill(`[data-testid=${id}]`, String(value));
+    await page.press(`[data-testid=${id}]`, 'Enter');
+  }
+  if (window !== undefined) await page.selectOption('[data-testid=alert-window]', window);
+  await settle(page);
+}
+
+/** The CLI's alert flags for the same settings. */
+function alertFlags({ threshold, window, operations, actor, mailbox } = {}) {
+  const flags = [];
+  for (const op of operations || []) flags.push('--operation', op);
+  if (threshold !== undefined) flags.push('--threshold', String(threshold));
+  if (window !== undefined) flags.push('--window', window);
+  if (actor) flags.push('--actor', actor);
+  if (mailbox) flags.push('--mailbox', mailbox);
+  return flags;
+}
+
+test('every fixture: the alert panel, with its default settings, counts what `alerts --json` counts', async () => {
+  const { page, context, problems } = await openApp();
+  for (const name of FORMATS) {
+    const path = join(fixtures, name);
+    await page.setInputFiles('[data-testid=file-input]', path);
+    await page.waitForFunction(
+      (n) => document.querySelector('[data-testid=sources]')?.textContent.includes(n),
+      basename(name),
+      { timeout: 30000 },
+    );
+    const expected = cliAlerts([path]);
+    assert.deepEqual(await alertNumbers(page), expectedAlertNumbers(expected), name);
+    assert.equal(expected.person_events_lost, 0, name);
+  }
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('the alert panel tuned on the field report\'s scenario equals the CLI, window by window', async () => {
+  const { page, context, problems } = await openApp();
+  const path = join(fixtures, 'purview-article-scenario.csv');
+  await page.setInputFiles('[data-testid=file-input]', path);
+  await waitForResult(page);
+  for (const settings of [{ threshold: 2, window: '1d' }, { threshold: 1, window: '1h' }]) {
+    await setAlert(page, settings);
+    const label = JSON.stringify(settings);
+    const expected = cliAlerts([path], alertFlags(settings));
+    const shown = await alertNumbers(page);
+    assert.deepEqual(shown, expectedAlertNumbers(expected), label);
+    assert.ok(shown.alerts_fired > 0, label);
+    assert.equal(shown.alerts_after_exclusion, shown.alerts_fired - shown.alerts_noise_only, label);
+    assert.equal(shown.person_events_lost, 0, label);
+    assert.equal(await page.textContent('[data-testid=alert-exclusion]'), expected.exclusion, label);
+    assert.equal(
+      await page.textContent('[data-testid=alert-matching]'),
+      `Matching events: ${Object.values(expected.events).reduce((a, b) => a + b, 0)} (${classesText(expected.events)})`,
+      label,
+    );
+    // Every window that fires: its start, classes, noise marker and earliest firing ("at least"
+    // unless the arrival was measured: this export has no arrival times).
+    const rows = await page.$$eval('[data-testid=alert-windows] tbody tr', (trs) =>
+      trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    assert.deepEqual(
+      rows.map((r) => r.slice(0, 4)),
+      expected.alerts.map((a) => [
+        a.window_start,
+        classesText(a.events),
+        a.noise_only ? 'noise only' : '',
+        `${a.fire_basis === 'measured' ? '' : 'at least '}${a.earliest_fire}`,
+      ]),
+      label,
+    );
+    assert.ok(expected.alerts.every((a) => a.fire_basis === 'event-time'), label);
+    assert.ok(rows.every((r) => r[4].includes('no arrival time')), label);
+  }
+  // The exclusion never names applications, and the page says why.
+  assert.ok(!/application/i.test(await page.textContent('[data-testid=alert-exclusion]')));
+  assert.match(await page.textContent('[data-testid=alert-panel]'), /Application sends are never excluded/);
+  // An export without arrival times shows the one generated delay query.
+  const delays = execFileSync(cli, ['kql', '--target', 'sentinel', '--query', 'delays'], { encoding: 'utf8' });
+  assert.equal(await page.textContent('[data-testid=delays-kql]'), delays);
+  // A threshold that is not a number of events is refused in words, not evaluated.
+  await setAlert(page, { threshold: 0 });
+  assert.match(await page.textContent('[data-testid=alert-error]'), /threshold/);
+  assert.equal(await page.locator('[data-testid=alert-fired]').count(), 0);
+  await setAlert(page, { threshold: 1 });
+  assert.equal(await page.locator('[data-testid=alert-error]').count(), 0);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('the KQL panel shows and saves exactly what `sendas-lens kql` prints, the tuned alert included', async () => {
+  const { page, context, problems } = await openApp();
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
+  await page.click('[data-testid=load-sample]');
+  await waitForResult(page);
+  const kql = (args) => execFileSync(cli, ['kql', ...args], { encoding: 'utf8' });
+  const choose = async (target, query) => {
+    await page.selectOption('[data-testid=kql-target]', target);
+    await page.selectOption('[data-testid=kql-query]', query);
+    await settle(page);
+  };
+  for (const [target, query] of [['sentinel', 'classify'], ['sentinel', 'delays'], ['defender', 'classify']]) {
+    await choose(target, query);
+    const expected = kql(['--target', target, '--query', query]);
+    assert.equal(await page.textContent('[data-testid=kql-text]'), expected, `${target} ${query}`);
+    const saved = await downloadText(page, 'kql-download');
+    assert.equal(saved.name, `sendas-lens-${target}-${query}.kql`);
+    assert.equal(saved.text, expected, `${target} ${query}: the download`);
+  }
+  // The sample has measured arrival times: each window's earliest firing is a time, not a bound.
+  const sampleAlerts = cliAlerts([join(root, 'src', 'sample', 'field-report.jsonl')]);
+  assert.deepEqual(await alertNumbers(page), expectedAlertNumbers(sampleAlerts));
+  const fires = await page.$$eval('[data-testid=alert-windows] tbody tr td:nth-child(4)', (tds) => tds.map((td) => td.textContent));
+  assert.deepEqual(fires, sampleAlerts.alerts.map((a) => `${a.fire_basis === 'measured' ? '' : 'at least '}${a.earliest_fire}`));
+  assert.ok(sampleAlerts.alerts.some((a) => a.fire_basis === 'measured'));
+  // The tuned alert: the panel's settings, as the CLI's alert flags.
+  const settings = { operations: ['SendAs', 'SendOnBehalf'], threshold: 3, window: '15m', actor: 'tony@contoso.com' };
+  await setAlert(page, settings);
+  for (const target of ['sentinel', 'defender']) {
+    await choose(target, 'alert');
+    const expected = kql(['--target', target, '--query', 'alert', ...alertFlags(settings)]);
+    assert.match(expected, /900s/);
+    assert.equal(await page.textContent('[data-testid=kql-text]'), expected, `${target} alert`);
+    assert.equal((await downloadText(page, 'kql-download')).text, expected, `${target} alert: the download`);
+  }
+  // Copy puts the very text on the clipboard.
+  await page.click('[data-testid=kql-copy]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=kql-status]')?.textContent.startsWith('Copied'));
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), await page.textContent('[data-testid=kql-text]'));
+  // Defender has no delay query, and says why (the CLI refuses it with the same reason).
+  await choose('defender', 'delays');
+  const refused = spawnSync(cli, ['kql', '--target', 'defender', '--query', 'delays'], { encoding: 'utf8' });
+  assert.equal(refused.status, 2);
+  const why = await page.textContent('[data-testid=kql-unavailable]');
+  assert.match(why, /no ingestion time/);
+  assert.ok(why.includes(refused.stderr.trim().replace(/^sendas-lens: /, '')), why);
+  assert.match(await page.textContent('[data-testid=kql-query] option:checked'), /Sentinel only, advanced hunting has no ingestion time/);
+  assert.equal(await page.locator('[data-testid=kql-text]').count(), 0);
+  assert.ok(await page.isDisabled('[data-testid=kql-copy]'));
+  assert.ok(await page.isDisabled('[data-testid=kql-download]'));
+  // No control inside another, and every control in the panels has a name.
+  const nested = await page.$$eval(
+    '[data-testid=alert-panel], [data-testid=kql-panel]',
+    (panels) => panels.flatMap((p) => [...p.querySelectorAll('button, a, input, select, textarea, [tabindex]')])
+      .filter((el) => el.parentElement.closest('button, a, [role=button]')).length,
+  );
+  assert.equal(nested, 0);
+  const unnamed = await page.$$eval('[data-testid=alert-panel] input, [data-testid=alert-panel] select, [data-testid=kql-panel] select, [data-testid=kql-panel] button',
+    (els) => els.filter((el) => !(el.labels?.length && el.labels[0].textContent.trim()) && !el.textContent.trim()).map((el) => el.outerHTML));
+  assert.deepEqual(unnamed, []);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('where the page may not copy, the query is selected and the page says so', async () => {
+  const { page, context, problems } = await openApp();
+  await page.addInitScript(() => Object.defineProperty(Navigator.prototype, 'clipboard', { get: () => undefined }));
+  await page.reload();
+  await page.click('[data-testid=load-sample]');
+  await waitForResult(page);
+  await page.focus('[data-testid=kql-copy]');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelector('[data-testid=kql-status]')?.textContent.includes('selected'));
+  // A selection's text leaves out the block's last line break; the rest is the query.
+  const selected = await page.evaluate(() => getSelection().toString());
+  assert.equal(selected.trimEnd(), (await page.textContent('[data-testid=kql-text]')).trimEnd());
+  assert.ok(selected.length > 1000);
+  assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), 'kql-text');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
