@@ -23,14 +23,19 @@ pub struct Request {
 }
 
 impl Request {
-    /// Analyse these files together.
+    /// Analyse these files together, with the rule table in use ([`crate::rules::active`]).
     pub fn analyse(files: Vec<File>) -> Self {
-        Self { message: ToWorker::Analyse { files: files.len() }, files }
+        Self { message: ToWorker::Analyse { files: files.len(), rules: rules() }, files }
     }
 
-    /// Analyse the built-in sample.
+    /// Analyse the built-in sample, with the rule table in use.
     pub fn sample() -> Self {
-        Self { message: ToWorker::Sample, files: Vec::new() }
+        Self { message: ToWorker::Sample { rules: rules() }, files: Vec::new() }
+    }
+
+    /// Classify the last result again with the rule table in use, without reading again.
+    pub fn reclassify() -> Self {
+        Self { message: ToWorker::Reclassify { rules: rules() }, files: Vec::new() }
     }
 
     /// Send the raw record of the last result's send at this index.
@@ -45,9 +50,15 @@ impl Request {
     }
 }
 
+/// The page's rule table, for a request.
+fn rules() -> sendas_core::classify::RuleSet {
+    sendas_core::classify::RuleSet::clone(&crate::rules::active())
+}
+
 struct Shared {
     ready: bool,
-    pending: Option<Request>,
+    /// Requests sent before the worker was ready, in order.
+    pending: Vec<Request>,
     /// From spawning to the worker's Wasm running.
     starting: Option<crate::timing::Measure>,
 }
@@ -64,7 +75,7 @@ impl AnalysisWorker {
     pub fn spawn(on_reply: Callback<FromWorker>) -> Result<Self, JsValue> {
         let worker = Worker::new(WORKER_URL)?;
         let starting = Some(crate::timing::Measure::start("worker-start"));
-        let shared = Rc::new(RefCell::new(Shared { ready: false, pending: None, starting }));
+        let shared = Rc::new(RefCell::new(Shared { ready: false, pending: Vec::new(), starting }));
         let (state, sender) = (shared.clone(), worker.clone());
         let mut assembler = ResultAssembler::default();
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
@@ -90,9 +101,9 @@ impl AnalysisWorker {
                     let mut s = state.borrow_mut();
                     s.ready = true;
                     s.starting.take();
-                    s.pending.take()
+                    std::mem::take(&mut s.pending)
                 };
-                if let Some(request) = pending {
+                for request in pending {
                     let _ = sender.post_message(&request.to_js());
                 }
                 return;
@@ -109,7 +120,7 @@ impl AnalysisWorker {
         if shared.ready {
             let _ = self.worker.post_message(&request.to_js());
         } else {
-            shared.pending = Some(request);
+            shared.pending.push(request);
         }
     }
 }

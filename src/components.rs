@@ -17,4 +17,5 @@ pub mod kql_panel;
 pub mod matrix_chart;
 pub mod progress_bar;
 pub mod rejected_list;
+pub mod rules_panel;
 pub mod timeline_chart;

@@ -9,6 +9,7 @@ pub mod filters;
 pub mod protocol;
 pub mod rules;
 pub mod state;
+pub mod tenant_rules;
 pub mod text;
 pub mod timing;
 pub mod tuning;

@@ -23,9 +23,20 @@ pub enum ToWorker {
     Analyse {
         /// How many `File` handles travel with it (the worker checks they all arrived).
         files: usize,
+        /// The rule table to classify with (the page's [`crate::rules::active`]).
+        rules: RuleSet,
     },
     /// Analyse the built-in sample.
-    Sample,
+    Sample {
+        /// The rule table to classify with.
+        rules: RuleSet,
+    },
+    /// Classify the last result's sends again with this table, without reading anything again,
+    /// and send the result as after an analysis (an analysis under way uses it when done).
+    Reclassify {
+        /// The new rule table.
+        rules: RuleSet,
+    },
     /// Send the raw record of the last result's send at this index.
     RawRecord {
         /// The send's index in [`AnalysisResult::sends`].
@@ -45,8 +56,8 @@ impl ToWorker {
     pub fn decode(text: &str, handles: usize) -> Result<Self, String> {
         let request: Self = serde_json::from_str(text).map_err(|e| e.to_string())?;
         let expected = match request {
-            Self::Analyse { files } => files,
-            Self::Sample | Self::RawRecord { .. } => 0,
+            Self::Analyse { files, .. } => files,
+            Self::Sample { .. } | Self::Reclassify { .. } | Self::RawRecord { .. } => 0,
         };
         if handles != expected {
             return Err(format!("{handles} files came with a request for {expected}"));
@@ -251,17 +262,25 @@ mod tests {
 
     #[test]
     fn every_request_survives_the_trip() {
+        let mut mine = RuleSet::default();
+        mine.rules.swap(0, 1);
         for (request, handles) in [
-            (ToWorker::Analyse { files: 0 }, 0),
-            (ToWorker::Analyse { files: 3 }, 3),
-            (ToWorker::Sample, 0),
+            (ToWorker::Analyse { files: 0, rules: RuleSet::default() }, 0),
+            (ToWorker::Analyse { files: 3, rules: mine.clone() }, 3),
+            (ToWorker::Sample { rules: RuleSet::default() }, 0),
+            (ToWorker::Reclassify { rules: mine }, 0),
             (ToWorker::RawRecord { index: 0 }, 0),
             (ToWorker::RawRecord { index: usize::MAX }, 0),
         ] {
             let text = request.encode();
             assert_eq!(ToWorker::decode(&text, handles), Ok(request), "{text}");
         }
-        assert_eq!(ToWorker::Analyse { files: 2 }.encode(), r#"{"kind":"analyse","files":2}"#);
+        let empty = RuleSet { rules: Vec::new() };
+        assert_eq!(
+            ToWorker::Analyse { files: 2, rules: empty.clone() }.encode(),
+            r#"{"kind":"analyse","files":2,"rules":{"rules":[]}}"#
+        );
+        assert_eq!(ToWorker::Reclassify { rules: empty }.encode(), r#"{"kind":"reclassify","rules":{"rules":[]}}"#);
         assert_eq!(ToWorker::RawRecord { index: 4 }.encode(), r#"{"kind":"raw-record","index":4}"#);
     }
 
@@ -280,13 +299,17 @@ mod tests {
             "{\"kind\":\"raw-record\",\"index\":1e400}",
             "{\"kind\":\"analyse\",\"files\":2,\"extra\":1}",
             "{\"kind\":\"sample\"",
+            "{\"kind\":\"sample\"}",
+            "{\"kind\":\"reclassify\",\"rules\":{\"rules\":[{\"name\":\"x\"}]}}",
             "\u{0}\u{ffff}",
         ] {
             assert!(ToWorker::decode(text, 0).is_err(), "{text:?} was accepted");
         }
         // The handles that came must be the ones announced.
-        assert!(ToWorker::decode(&ToWorker::Analyse { files: 2 }.encode(), 1).is_err());
-        assert!(ToWorker::decode(&ToWorker::Analyse { files: 1 }.encode(), 2).is_err());
-        assert!(ToWorker::decode(&ToWorker::Sample.encode(), 1).is_err());
+        let rules = || RuleSet::default();
+        assert!(ToWorker::decode(&ToWorker::Analyse { files: 2, rules: rules() }.encode(), 1).is_err());
+        assert!(ToWorker::decode(&ToWorker::Analyse { files: 1, rules: rules() }.encode(), 2).is_err());
+        assert!(ToWorker::decode(&ToWorker::Sample { rules: rules() }.encode(), 1).is_err());
+        assert!(ToWorker::decode(&ToWorker::Reclassify { rules: rules() }.encode(), 1).is_err());
     }
 }

@@ -17,6 +17,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{DedicatedWorkerGlobalScope, File, MessageEvent};
 
+use sendas_core::classify::RuleSet;
 use sendas_core::report::ExportTimeOrigin;
 use sendas_core::{AnalysisResult, Input, MemoryInput, NoUsableInput, Progress, SourceMeta};
 
@@ -34,13 +35,18 @@ pub const SAMPLE_NAME: &str = "sample-field-report.jsonl";
 fn post(scope: &DedicatedWorkerGlobalScope, message: FromWorker) {
     // Posting only fails for uncloneable values; strings and transferred buffers always go.
     if let FromWorker::Done(result) = message {
-        let _measure = Measure::start("post");
-        for part in encode_result(&result, SENDS_PER_PART) {
-            let buffer = Uint8Array::from(&part[..]).buffer();
-            let _ = scope.post_message_with_transfer(&buffer, &Array::of1(&buffer));
-        }
+        post_result(scope, &result);
     } else if let Ok(text) = serde_json::to_string(&message) {
         let _ = scope.post_message(&JsValue::from_str(&text));
+    }
+}
+
+/// Posts a result in parts, each in a transferred `ArrayBuffer` ([`encode_result`]).
+fn post_result(scope: &DedicatedWorkerGlobalScope, result: &AnalysisResult) {
+    let _measure = Measure::start("post");
+    for part in encode_result(result, SENDS_PER_PART) {
+        let buffer = Uint8Array::from(&part[..]).buffer();
+        let _ = scope.post_message_with_transfer(&buffer, &Array::of1(&buffer));
     }
 }
 
@@ -63,7 +69,15 @@ pub fn start() {
         let replies = replies.clone();
         match read_request(&event.data()) {
             Ok((ToWorker::RawRecord { index }, _)) => post(&replies, raw_record(index)),
-            Ok((ToWorker::Sample, _)) => {
+            Ok((ToWorker::Reclassify { rules }, _)) => {
+                crate::rules::set_active(rules);
+                // Nothing kept yet: an analysis under way classifies with the new table when done.
+                if let Some(result) = LAST_RESULT.take() {
+                    finish(&replies, FromWorker::Done(Box::new(result)));
+                }
+            }
+            Ok((ToWorker::Sample { rules }, _)) => {
+                crate::rules::set_active(rules);
                 wasm_bindgen_futures::spawn_local(async move {
                     let input = MemoryInput::new(SAMPLE_NAME, SAMPLE).in_chunks_of(SLICE_BYTES as usize);
                     let outcome = analyse(&replies, [input], &Reading::default()).await;
@@ -74,17 +88,18 @@ pub fn start() {
                         }
                         done => done,
                     };
-                    post(&replies, outcome);
+                    finish(&replies, outcome);
                 });
             }
-            Ok((ToWorker::Analyse { .. }, files)) => {
+            Ok((ToWorker::Analyse { rules, .. }, files)) => {
+                crate::rules::set_active(rules);
                 wasm_bindgen_futures::spawn_local(async move {
                     let reading = Rc::new(Reading::default());
                     let last = files.len().saturating_sub(1);
                     let inputs =
                         files.into_iter().enumerate().map(|(i, file)| FileInput::new(file, i == last, reading.clone()));
                     let outcome = analyse(&replies, inputs, &reading).await;
-                    post(&replies, outcome);
+                    finish(&replies, outcome);
                 });
             }
             // Only this page sends requests, so this is a bug; saying so beats a progress bar
@@ -99,7 +114,25 @@ pub fn start() {
     post(&scope, FromWorker::Ready);
 }
 
+/// Posts how a run (or a re-classification) ended; a result is kept, classified with the rule
+/// table in use (set again while it was being read: classified again here, nothing re-read).
+fn finish(scope: &DedicatedWorkerGlobalScope, outcome: FromWorker) {
+    let FromWorker::Done(mut result) = outcome else {
+        return post(scope, outcome);
+    };
+    let rules = crate::rules::active();
+    if result.rules != *rules {
+        let _measure = Measure::start("reclassify");
+        result.reclassify(RuleSet::clone(&rules));
+    }
+    post_result(scope, &result);
+    LAST_RESULT.set(Some(*result));
+}
+
 thread_local! {
+    /// The last result (its raw records taken out, see [`RAW_RECORDS`]): classified again when
+    /// the rule table changes.
+    static LAST_RESULT: RefCell<Option<AnalysisResult>> = const { RefCell::new(None) };
     /// The last result's raw records, by send index: they stay here, and the page asks for the
     /// one whose details it opens.
     static RAW_RECORDS: RefCell<Vec<Option<String>>> = const { RefCell::new(Vec::new()) };

@@ -22,15 +22,18 @@ use super::kql_panel::KqlPanel;
 use super::matrix_chart::MatrixChart;
 use super::progress_bar::ProgressBar;
 use super::rejected_list::RejectedList;
+use super::rules_panel::RulesPanel;
 use super::timeline_chart::TimelineChart;
 use crate::bridge::{AnalysisWorker, Request};
 use crate::download::save_text;
 use crate::filters::Filters;
 use crate::protocol::FromWorker;
 use crate::state::{visible_rows, Action, AppState, Phase, Rows};
+use crate::tenant_rules::{from_storage, to_storage, STORAGE_KEY};
 use crate::timing::Measure;
 use crate::tuning::AlertForm;
 use crate::worker::SAMPLE_LEN;
+use sendas_core::classify::RuleSet;
 
 fn location_hash() -> String {
     web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default()
@@ -60,6 +63,28 @@ fn filter_edit<T: 'static>(filters: &Filters, set: &Callback<Filters>, change: f
         change(&mut next, value);
         set.emit(next);
     })
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+/// The tenant rules kept in this browser, made the table in use; why they were refused, if so.
+fn load_rules() -> Option<String> {
+    let kept = storage().and_then(|s| s.get_item(STORAGE_KEY).ok().flatten());
+    let (rules, error) = from_storage(kept.as_deref());
+    crate::rules::set_active(rules);
+    error
+}
+
+/// Keeps the rules in this browser (nothing for the built-in table); why not, if it failed.
+fn keep_rules(rules: &RuleSet) -> Result<(), String> {
+    let storage = storage().ok_or("this browser keeps nothing for this page")?;
+    let done = match to_storage(rules) {
+        Some(text) => storage.set_item(STORAGE_KEY, &text),
+        None => storage.remove_item(STORAGE_KEY),
+    };
+    done.map_err(|_| "this browser refused to keep them".to_owned())
 }
 
 #[function_component(App)]
@@ -148,6 +173,29 @@ pub fn app() -> Html {
     let on_alert_form = {
         let alert_form = alert_form.clone();
         Callback::from(move |form: AlertForm| alert_form.set(form))
+    };
+
+    // The tenant's rules: read from the browser once, then changed by the rules panel. The
+    // table itself is `crate::rules::active()`; this holds it for rendering, and why the last
+    // change was refused.
+    let rules_error = use_state(load_rules);
+    let rules_shown = use_state(crate::rules::active);
+    let on_rules = {
+        let (worker, rules_error, rules_shown) = (worker.clone(), rules_error.clone(), rules_shown.clone());
+        Callback::from(move |rules: RuleSet| {
+            let rules = crate::rules::set_active(rules);
+            // The loaded sends are classified again by the worker that holds them, nothing re-read.
+            if let Some(w) = worker.borrow().as_ref() {
+                w.send(Request::reclassify());
+            }
+            let kept = keep_rules(&rules).err();
+            rules_error.set(kept.map(|why| format!("The rules are used in this tab, but could not be kept: {why}.")));
+            rules_shown.set(rules);
+        })
+    };
+    let on_rules_error = {
+        let rules_error = rules_error.clone();
+        Callback::from(move |why: String| rules_error.set(Some(why)))
     };
 
     let dispatch = state.dispatcher();
@@ -269,6 +317,10 @@ pub fn app() -> Html {
                     Phase::Idle => html! {},
                 } }
                 { body }
+                <div class="tuning">
+                    <RulesPanel rules={(*rules_shown).clone()} error={(*rules_error).clone()}
+                        on_change={on_rules} on_error={on_rules_error} />
+                </div>
             </main>
         </>
     }
