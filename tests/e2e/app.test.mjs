@@ -9,14 +9,13 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
 import { readFile, mkdir, writeFile, open as openFile, rm } from 'node:fs/promises';
 import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { join, dirname, extname, basename } from 'node:path';
+import { join, dirname, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { serveDist, launchChromium, headline, expectedHeadline, waitForResult } from './support.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dist = join(root, 'dist');
@@ -25,38 +24,19 @@ const artifacts = join(root, 'tests', 'e2e', 'artifacts');
 const cli = process.env.SENDAS_LENS_BIN || join(root, 'target', 'debug', 'sendas-lens');
 const BASE = '/sendas/lens/';
 
-const MIME = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css' };
 const served = [];
 let server;
 let origin;
 let browser;
 
 before(async () => {
-  server = createServer(async (req, res) => {
-    served.push(req.url);
-    const path = new URL(req.url, 'http://x').pathname;
-    if (!path.startsWith(BASE)) {
-      res.writeHead(404).end();
-      return;
-    }
-    const file = path.slice(BASE.length) || 'index.html';
-    if (file.includes('..')) {
-      res.writeHead(400).end();
-      return;
-    }
-    try {
-      const body = await readFile(join(dist, file));
-      res.writeHead(200, { 'content-type': MIME[extname(file)] || 'application/octet-stream' }).end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
-  origin = `http://127.0.0.1:${server.address().port}`;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  ({ server, origin } = await serveDist(dist, BASE, {
+    intercept: (req) => {
+      served.push(req.url);
+      return false;
+    },
+  }));
+  browser = await launchChromium();
   await mkdir(artifacts, { recursive: true });
 });
 
@@ -90,33 +70,6 @@ function cliSummary(files) {
   return JSON.parse(cliSummaryText(files));
 }
 
-async function headline(page) {
-  const read = async (id) => Number(await page.textContent(`[data-testid=${id}]`));
-  const numbers = {};
-  for (const id of ['rows-read', 'events', 'rejected', 'duplicates', 'send-events']) numbers[id] = await read(id);
-  const classes = {};
-  for (const c of ['connector', 'system', 'application', 'admin', 'owner', 'delegate', 'unknown']) {
-    classes[c] = await read(`class-count-${c}`);
-  }
-  return { numbers, classes };
-}
-
-function expectedHeadline(summary) {
-  return {
-    numbers: {
-      'rows-read': summary.rows_read,
-      events: summary.events,
-      rejected: summary.rejected,
-      duplicates: summary.duplicates,
-      'send-events': summary.send_events,
-    },
-    classes: summary.by_class,
-  };
-}
-
-async function waitForResult(page) {
-  await page.waitForSelector('[data-testid=send-events]', { timeout: 30000 });
-}
 
 async function downloadText(page, testid) {
   const [download] = await Promise.all([page.waitForEvent('download'), page.click(`[data-testid=${testid}]`)]);

@@ -12,14 +12,14 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { readdirSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { join, dirname, extname, basename } from 'node:path';
+import { join, dirname, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { serveDist, launchChromium, headline, expectedHeadline, waitForResult } from './support.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dist = process.env.SENDAS_LENS_DIST || join(root, 'dist');
@@ -27,15 +27,6 @@ const fixtures = join(root, 'tests', 'fixtures');
 const cli = process.env.SENDAS_LENS_BIN || join(root, 'target', 'debug', 'sendas-lens');
 const BASE = '/tools/sendas-lens/';
 
-const MIME = {
-  '.html': 'text/html',
-  '.js': 'text/javascript',
-  '.wasm': 'application/wasm',
-  '.css': 'text/css',
-  '.webmanifest': 'application/manifest+json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-};
 
 /** The build's files: what the service worker may cache (all but itself), and its version. */
 const DIST_FILES = readdirSync(dist, { withFileTypes: true }).filter((e) => e.isFile() && !e.name.startsWith('.')).map((e) => e.name).sort();
@@ -53,36 +44,17 @@ const reachedWhileUnplugged = [];
 let nextVersion = null;
 
 before(async () => {
-  server = createServer(async (req, res) => {
-    if (unplugged) {
+  ({ server, origin } = await serveDist(dist, BASE, {
+    intercept: (req) => {
+      if (!unplugged) return false;
       reachedWhileUnplugged.push(req.url);
       req.socket.destroy();
-      return;
-    }
-    const path = new URL(req.url, 'http://x').pathname;
-    if (!path.startsWith(BASE)) {
-      res.writeHead(404).end();
-      return;
-    }
-    const file = path.slice(BASE.length) || 'index.html';
-    if (file.includes('..')) {
-      res.writeHead(400).end();
-      return;
-    }
-    try {
-      let body = await readFile(join(dist, file));
-      if (file === 'sw.js' && nextVersion) body = Buffer.from(SW_SOURCE.replace(`"version":"${BUILD.version}"`, `"version":"${nextVersion}"`));
-      res.writeHead(200, { 'content-type': MIME[extname(file)] || 'application/octet-stream' }).end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
-  origin = `http://127.0.0.1:${server.address().port}`;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+      return true;
+    },
+    rewrite: (file, body) =>
+      file === 'sw.js' && nextVersion ? Buffer.from(SW_SOURCE.replace(`"version":"${BUILD.version}"`, `"version":"${nextVersion}"`)) : body,
+  }));
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -146,33 +118,6 @@ function assertOnlyAppRequests(requests) {
   }
 }
 
-async function headline(page) {
-  const read = async (id) => Number(await page.textContent(`[data-testid=${id}]`));
-  const numbers = {};
-  for (const id of ['rows-read', 'events', 'rejected', 'duplicates', 'send-events']) numbers[id] = await read(id);
-  const classes = {};
-  for (const c of ['connector', 'system', 'application', 'admin', 'owner', 'delegate', 'unknown']) {
-    classes[c] = await read(`class-count-${c}`);
-  }
-  return { numbers, classes };
-}
-
-function expectedHeadline(summary) {
-  return {
-    numbers: {
-      'rows-read': summary.rows_read,
-      events: summary.events,
-      rejected: summary.rejected,
-      duplicates: summary.duplicates,
-      'send-events': summary.send_events,
-    },
-    classes: summary.by_class,
-  };
-}
-
-async function waitForResult(page) {
-  await page.waitForSelector('[data-testid=send-events]', { timeout: 30000 });
-}
 
 test('the build lists every file but sw.js for the service worker, each with its SHA-256', async () => {
   const { createHash } = await import('node:crypto');
