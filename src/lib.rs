@@ -14,6 +14,7 @@ pub mod text;
 pub mod timing;
 pub mod tuning;
 pub mod worker;
+pub mod workers;
 
 /// Mounts the app on the page body.
 pub fn start_app() {

@@ -109,6 +109,9 @@ pub enum Action {
     Progress(Progress),
     /// The worker finished.
     Loaded(Rc<AnalysisResult>),
+    /// The shown sends classified again with changed rules: the same sends in the same order, so
+    /// the open row, its raw record, the filters and any run under way all stay.
+    Reclassified(Rc<AnalysisResult>),
     /// The load failed.
     Failed(String),
     /// The user cancelled the load.
@@ -154,6 +157,7 @@ impl Reducible for AppState {
                 next.raw_record = None;
                 next.show_rejected = false;
             }
+            Action::Reclassified(result) => next.data = Some(Data(result)),
             Action::Failed(message) => next.phase = Phase::Failed(message),
             Action::Cancelled => next.phase = Phase::Idle,
             Action::SetFilters(filters) => {
@@ -272,6 +276,20 @@ mod tests {
         assert_eq!(other.raw_record, None);
         let none = reduce(reduce(other, Action::Select(Some(4))), Action::RawRecord { index: 4, text: None });
         assert_eq!(none.raw_record, Some(None), "a send without a raw record says so");
+    }
+
+    #[test]
+    fn a_reclassified_result_replaces_the_data_and_keeps_the_rest() {
+        let s = reduce(AppState::default(), Action::Loaded(sample_result()));
+        let s = reduce(s, Action::Select(Some(2)));
+        let s = reduce(s, Action::RawRecord { index: 2, text: Some("{}".into()) });
+        let s = reduce(s, Action::Started { label: "next.csv".into(), total: 10 });
+        let again = sample_result();
+        let s = reduce(s, Action::Reclassified(again.clone()));
+        assert!(Rc::ptr_eq(&s.data.as_ref().unwrap().0, &again), "the new classes are shown");
+        assert_eq!(s.selected, Some(2), "the open row stays open");
+        assert_eq!(s.raw_record, Some(Some(Rc::from("{}"))));
+        assert_eq!(s.phase, Phase::Reading(progress("next.csv", 0, 10, 0)), "the run under way goes on");
     }
 
     #[test]

@@ -7,8 +7,12 @@
 use sendas_core::classify::{Condition, Departure, Field, Rule, RuleSet};
 use sendas_core::model::SendClass;
 
-/// The `localStorage` key the rules are kept under (the rules only: never audit data).
-pub const STORAGE_KEY: &str = "sendas-lens.rules";
+/// The `localStorage` key the rules are kept under (the rules only: never audit data), for the
+/// copy of the app at this path: two copies on one origin (`/a/`, `/b/`) keep their own tables,
+/// as they keep their own offline caches.
+pub fn storage_key(path: &str) -> String {
+    format!("sendas-lens.rules {path}")
+}
 
 /// The file name an export is offered under.
 pub const EXPORT_NAME: &str = "sendas-lens-rules.json";
@@ -89,7 +93,7 @@ pub struct RuleForm {
     pub explanation: String,
     /// What it tests.
     pub test: Test,
-    /// The values, separated by commas or new lines.
+    /// The values, one per line (actors and app ids may also be separated by commas).
     pub values: String,
     /// Where it goes.
     pub place: Place,
@@ -111,9 +115,16 @@ impl Default for RuleForm {
 /// The explanation a rule gets when the form leaves it empty.
 pub const DEFAULT_EXPLANATION: &str = "The tenant's own rule, added in SendAs Lens.";
 
-/// The values of a list as typed: split on commas and new lines, trimmed, empty ones dropped.
-pub fn split_values(text: &str) -> Vec<String> {
-    text.split([',', '\n', '\r']).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned).collect()
+/// The values of a list as typed, trimmed, empty ones dropped: one per line, and for actors and
+/// app ids also separated by commas. A `ClientInfoString` fragment is split on lines only: it
+/// may hold commas itself (`(KHTML, like Gecko)`), and cutting it there would make a fragment
+/// like `like Gecko)` that matches nearly every browser.
+pub fn split_values(text: &str, test: Test) -> Vec<String> {
+    let separators: &[char] = match test {
+        Test::ClientInfoContains => &['\n', '\r'],
+        Test::ActorEquals | Test::ActorEndsWith | Test::AppIdIn => &[',', '\n', '\r'],
+    };
+    text.split(separators).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned).collect()
 }
 
 impl RuleForm {
@@ -123,7 +134,7 @@ impl RuleForm {
         if name.is_empty() {
             return Err("A rule needs a name.".into());
         }
-        let values = split_values(&self.values);
+        let values = split_values(&self.values, self.test);
         if values.is_empty() {
             return Err("A rule needs at least one value to test.".into());
         }
@@ -269,6 +280,19 @@ pub fn departures(rules: &RuleSet) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_client_info_fragment_keeps_its_commas() {
+        let agent = "Mozilla/5.0 (Windows NT 10.0) AppleWebKit/537.36 (KHTML, like Gecko)";
+        assert_eq!(split_values(agent, Test::ClientInfoContains), vec![agent.to_owned()]);
+        assert_eq!(split_values("a\n\n b ", Test::ClientInfoContains), vec!["a", "b"]);
+        assert_eq!(split_values("x@c.com, y@c.com\nz@c.com", Test::ActorEquals), vec!["x@c.com", "y@c.com", "z@c.com"]);
+    }
+
+    #[test]
+    fn each_copy_of_the_app_keeps_its_own_rules() {
+        assert_ne!(storage_key("/a/"), storage_key("/b/"));
+    }
 
     fn form(name: &str, test: Test, values: &str) -> RuleForm {
         RuleForm { name: name.into(), test, values: values.into(), ..RuleForm::default() }

@@ -29,10 +29,11 @@ use crate::download::save_text;
 use crate::filters::Filters;
 use crate::protocol::FromWorker;
 use crate::state::{visible_rows, Action, AppState, Phase, Rows};
-use crate::tenant_rules::{from_storage, to_storage, STORAGE_KEY};
+use crate::tenant_rules::{from_storage, storage_key, to_storage};
 use crate::timing::Measure;
 use crate::tuning::AlertForm;
 use crate::worker::SAMPLE_LEN;
+use crate::workers::{Role, WorkerId, Workers};
 use sendas_core::classify::RuleSet;
 
 fn location_hash() -> String {
@@ -69,9 +70,16 @@ fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }
 
+/// The key of this copy of the app's rules: its path, without the file name or fragment.
+fn rules_key() -> String {
+    let path = web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_default();
+    let dir = path.rfind('/').map_or("/", |i| &path[..=i]);
+    storage_key(dir)
+}
+
 /// The tenant rules kept in this browser, made the table in use; why they were refused, if so.
 fn load_rules() -> Option<String> {
-    let kept = storage().and_then(|s| s.get_item(STORAGE_KEY).ok().flatten());
+    let kept = storage().and_then(|s| s.get_item(&rules_key()).ok().flatten());
     let (rules, error) = from_storage(kept.as_deref());
     crate::rules::set_active(rules);
     error
@@ -81,8 +89,8 @@ fn load_rules() -> Option<String> {
 fn keep_rules(rules: &RuleSet) -> Result<(), String> {
     let storage = storage().ok_or("this browser keeps nothing for this page")?;
     let done = match to_storage(rules) {
-        Some(text) => storage.set_item(STORAGE_KEY, &text),
-        None => storage.remove_item(STORAGE_KEY),
+        Some(text) => storage.set_item(&rules_key(), &text),
+        None => storage.remove_item(&rules_key()),
     };
     done.map_err(|_| "this browser refused to keep them".to_owned())
 }
@@ -90,34 +98,56 @@ fn keep_rules(rules: &RuleSet) -> Result<(), String> {
 #[function_component(App)]
 pub fn app() -> Html {
     let state = use_reducer(|| AppState { filters: Filters::from_fragment(&location_hash()), ..AppState::default() });
-    let worker = use_mut_ref(|| None::<AnalysisWorker>);
+    let workers = use_mut_ref(Workers::<AnalysisWorker>::default);
 
+    // Replies count only from the worker whose job they concern (see `crate::workers`): a
+    // terminated run's late message, or a superseded holder's, changes nothing.
     let on_reply = {
-        let dispatch = state.dispatcher();
-        Callback::from(move |reply: FromWorker| match reply {
-            FromWorker::Ready => {}
-            FromWorker::Progress(progress) => dispatch.dispatch(Action::Progress(progress)),
-            FromWorker::Done(result) => dispatch.dispatch(Action::Loaded(Rc::from(result))),
-            FromWorker::RawRecord { index, text } => dispatch.dispatch(Action::RawRecord { index, text }),
-            FromWorker::Failed { message } => dispatch.dispatch(Action::Failed(message)),
+        let (dispatch, workers) = (state.dispatcher(), workers.clone());
+        Callback::from(move |(id, reply): (WorkerId, FromWorker)| {
+            let role = workers.borrow().role(id);
+            match (role, reply) {
+                (_, FromWorker::Ready) | (None, _) => {}
+                (Some(Role::Running), FromWorker::Done(result)) => {
+                    workers.borrow_mut().promote();
+                    dispatch.dispatch(Action::Loaded(Rc::from(result)));
+                }
+                (Some(Role::Holder), FromWorker::Done(result)) => {
+                    dispatch.dispatch(Action::Reclassified(Rc::from(result)));
+                }
+                (Some(Role::Running), FromWorker::Progress(progress)) => dispatch.dispatch(Action::Progress(progress)),
+                (Some(Role::Running), FromWorker::Failed { message }) => dispatch.dispatch(Action::Failed(message)),
+                (Some(Role::Holder), FromWorker::RawRecord { index, text }) => {
+                    dispatch.dispatch(Action::RawRecord { index, text });
+                }
+                (Some(_), _) => {}
+            }
+        })
+    };
+    let spawn = {
+        let (workers, on_reply) = (workers.clone(), on_reply.clone());
+        Rc::new(move || {
+            let id = workers.borrow_mut().next_id();
+            AnalysisWorker::spawn(on_reply.reform(move |reply| (id, reply))).map(|w| (id, w))
         })
     };
     // A worker started with the page, so the first file does not wait for its Wasm to compile.
-    let spare = use_mut_ref(|| None::<AnalysisWorker>);
     {
-        let (spare, on_reply) = (spare.clone(), on_reply.clone());
-        use_effect_with((), move |()| *spare.borrow_mut() = AnalysisWorker::spawn(on_reply).ok());
+        let (workers, spawn) = (workers.clone(), spawn.clone());
+        use_effect_with((), move |()| {
+            if let Ok((id, w)) = spawn() {
+                workers.borrow_mut().add_spare(id, w);
+            }
+        });
     }
     let start = {
-        let (worker, dispatch) = (worker.clone(), state.dispatcher());
+        let (workers, dispatch) = (workers.clone(), state.dispatcher());
         Rc::new(move |request: Request, label: String, total: u64| {
-            // A new worker for every run: the old one (and any run still in it) is terminated.
-            let spare = spare.borrow_mut().take();
-            let spawned = spare.map_or_else(|| AnalysisWorker::spawn(on_reply.clone()), Ok);
-            match spawned {
-                Ok(w) => {
-                    w.send(request);
-                    *worker.borrow_mut() = Some(w);
+            // A new worker for every run; a run still going in the previous one is terminated.
+            let spare = workers.borrow_mut().take_spare();
+            match spare.map_or_else(|| spawn(), Ok) {
+                Ok((id, w)) => {
+                    workers.borrow_mut().start(id, w).send(request);
                     dispatch.dispatch(Action::Started { label, total });
                 }
                 Err(_) => dispatch.dispatch(Action::Failed("the analysis worker could not be started".into())),
@@ -137,9 +167,9 @@ pub fn app() -> Html {
         Callback::from(move |()| start(Request::sample(), "the sample".into(), SAMPLE_LEN))
     };
     let on_cancel = {
-        let (worker, dispatch) = (worker.clone(), state.dispatcher());
+        let (workers, dispatch) = (workers.clone(), state.dispatcher());
         Callback::from(move |()| {
-            worker.borrow_mut().take();
+            workers.borrow_mut().cancel();
             dispatch.dispatch(Action::Cancelled);
         })
     };
@@ -181,11 +211,13 @@ pub fn app() -> Html {
     let rules_error = use_state(load_rules);
     let rules_shown = use_state(crate::rules::active);
     let on_rules = {
-        let (worker, rules_error, rules_shown) = (worker.clone(), rules_error.clone(), rules_shown.clone());
+        let (workers, rules_error, rules_shown) = (workers.clone(), rules_error.clone(), rules_shown.clone());
         Callback::from(move |rules: RuleSet| {
             let rules = crate::rules::set_active(rules);
-            // The loaded sends are classified again by the worker that holds them, nothing re-read.
-            if let Some(w) = worker.borrow().as_ref() {
+            // The shown sends are classified again by the worker that holds them, nothing re-read;
+            // a run under way classifies its result with the new table when it ends.
+            let workers = workers.borrow();
+            for w in workers.holder().into_iter().chain(workers.running()) {
                 w.send(Request::reclassify());
             }
             let kept = keep_rules(&rules).err();
@@ -245,14 +277,15 @@ pub fn app() -> Html {
                     let _ = save_text("sendas-lens-events.csv", "text/csv", &events_csv(&lines));
                 })
             };
-            // The rule table the worker classified with: the alert's exclusion and the KQL come from it.
-            let rules = crate::rules::active();
+            // The rule table these sends were classified with: the alert's exclusion and the KQL
+            // come from it, so they never disagree with the numbers shown beside them.
+            let rules = Rc::new(result.rules.clone());
             let selected = state.selected.and_then(|i| result.sends.get(i).cloned());
             // Opening a send asks the worker for its raw record (raw records stay in the worker).
             let on_select = {
-                let (dispatch, worker, open) = (dispatch.clone(), worker.clone(), state.selected);
+                let (dispatch, workers, open) = (dispatch.clone(), workers.clone(), state.selected);
                 Callback::from(move |index: Option<usize>| {
-                    if let (Some(i), Some(w)) = (index.filter(|&i| Some(i) != open), worker.borrow().as_ref()) {
+                    if let (Some(i), Some(w)) = (index.filter(|&i| Some(i) != open), workers.borrow().holder()) {
                         w.send(Request::raw_record(i));
                     }
                     dispatch.dispatch(Action::Select(index));

@@ -177,7 +177,7 @@ pub fn rules_panel(props: &RulesPanelProps) -> Html {
                     </select>
                 </label>
                 <label class="wide">
-                    <span>{ "Values (any of; commas or one per line)" }</span>
+                    <span>{ if form.test == Test::ClientInfoContains { "Values (any of; one per line)" } else { "Values (any of; commas or one per line)" } }</span>
                     <textarea rows="2" data-testid="rule-form-values" value={form.values.clone()} spellcheck="false"
                         placeholder="scanner@contoso.com" oninput={on_values} />
                 </label>

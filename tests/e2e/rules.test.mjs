@@ -22,6 +22,8 @@ const dist = join(root, 'dist');
 const fixtures = join(root, 'tests', 'fixtures');
 const cli = process.env.SENDAS_LENS_BIN || join(root, 'target', 'debug', 'sendas-lens');
 const BASE = '/sendas/rules/';
+/** Where this copy of the app keeps its rules: the key names its path. */
+const RULES_KEY = `sendas-lens.rules ${BASE}`;
 
 let server;
 let origin;
@@ -119,6 +121,22 @@ async function load(page, name) {
   );
 }
 
+/** From now on, notes whether the progress bar (shown only while files are read) ever appears. */
+async function watchForReading(page) {
+  await page.evaluate(() => {
+    window.__readingSeen = false;
+    const seen = () => {
+      if (document.querySelector('[data-testid=progress]')) window.__readingSeen = true;
+    };
+    new MutationObserver(seen).observe(document.body, { childList: true, subtree: true });
+    seen();
+  });
+}
+
+async function readingSeen(page) {
+  return page.evaluate(() => window.__readingSeen);
+}
+
 async function downloadText(page, testid) {
   const [download] = await Promise.all([page.waitForEvent('download'), page.click(`[data-testid=${testid}]`)]);
   return { name: download.suggestedFilename(), text: await readFile(await download.path(), 'utf8') };
@@ -132,8 +150,7 @@ test('a rule added in the form classifies the loaded sends again, nothing re-rea
   await load(page, fixture);
   const before = cliSummary([path]).by_class;
   assert.deepEqual(await classCounts(page), before);
-  const reads = [];
-  page.on('filechooser', () => reads.push('file chooser'));
+  await watchForReading(page);
 
   await page.fill('[data-testid=rule-form-name]', 'tenant-tony-runs-the-feeds');
   await page.selectOption('[data-testid=rule-form-class]', 'application');
@@ -154,7 +171,7 @@ test('a rule added in the form classifies the loaded sends again, nothing re-rea
   assert.ok(after.application > before.application);
   await waitForCounts(page, after);
   assert.equal(await page.locator('[data-testid=sources]').textContent().then((t) => t.includes(fixture)), true);
-  assert.deepEqual(reads, [], 'no file was chosen again');
+  assert.equal(await readingSeen(page), false, 'the files were not read again (no progress bar)');
   // The exported table with the rule taken out again is exactly `sendas-lens rules --json`.
   const parsed = JSON.parse(exported.text);
   parsed.rules.shift();
@@ -170,32 +187,75 @@ test('a rule added in the form classifies the loaded sends again, nothing re-rea
   await page.click('[data-testid=rule-remove]');
   await waitForCounts(page, before);
   await page.waitForSelector('[data-testid=rules-none]');
+  assert.equal(await readingSeen(page), false, 'removing it read nothing either');
+  // The open row stays open through a re-classification.
+  await page.waitForSelector('[data-testid=detail-panel]');
   assert.deepEqual(problems, []);
   await context.close();
 });
 
-test('an imported rules file gives the counts and the report of `summary --json --rules FILE` on every fixture', async () => {
+test('an imported rules file re-classifies a loaded export to the counts and report of `summary --json --rules FILE`, on every fixture', async () => {
   const context = await newContext();
   const { page, problems } = await openApp(context);
-  await page.setInputFiles('[data-testid=rules-file-input]', rulesFile);
-  await page.waitForSelector('[data-testid=rule-item] >> nth=1');
-  const names = await page.$$eval('[data-testid=rule-name]', (els) => els.map((e) => e.textContent));
-  assert.deepEqual(names, ['tenant-tony-runs-the-feeds', 'tenant-contoso-leftovers']);
-  const positions = await page.$$eval('[data-testid=rule-position]', (els) => els.map((e) => e.textContent));
-  assert.match(positions[0], /before every built-in rule/);
-  assert.match(positions[1], /after every built-in rule/);
   let changed = 0;
   const FORMATS = readdirSync(fixtures).filter((f) => /\.(csv|json|jsonl)$/.test(f));
+  assert.ok(FORMATS.length >= 15, `the fixture corpus (${FORMATS.length})`);
   for (const name of FORMATS) {
     const path = join(fixtures, name);
+    // Loaded with the built-in rules, then the file imported: the worker classifies the sends it
+    // holds again, and the result must be a fresh analysis's with the same rules.
     await load(page, name);
+    const builtIn = cliSummary([path]);
+    assert.deepEqual(await classCounts(page), builtIn.by_class, `${name}, built-in rules`);
+    await watchForReading(page);
+    await page.setInputFiles('[data-testid=rules-file-input]', rulesFile);
+    await page.waitForSelector('[data-testid=rule-item] >> nth=1');
     const expected = cliSummary([path], rulesFile);
-    assert.deepEqual(await classCounts(page), expected.by_class, name);
+    await waitForCounts(page, expected.by_class);
     const report = await downloadText(page, 'download-report');
     assert.deepEqual(JSON.parse(report.text), expected, `${name}: the app's report differs from summary --json --rules`);
-    if (JSON.stringify(cliSummary([path]).by_class) !== JSON.stringify(expected.by_class)) changed += 1;
+    assert.equal(await readingSeen(page), false, `${name}: nothing read again`);
+    if (JSON.stringify(builtIn.by_class) !== JSON.stringify(expected.by_class)) changed += 1;
+    if (name === FORMATS[0]) {
+      const names = await page.$$eval('[data-testid=rule-name]', (els) => els.map((e) => e.textContent));
+      assert.deepEqual(names, ['tenant-tony-runs-the-feeds', 'tenant-contoso-leftovers']);
+      const positions = await page.$$eval('[data-testid=rule-position]', (els) => els.map((e) => e.textContent));
+      assert.match(positions[0], /before every built-in rule/);
+      assert.match(positions[1], /after every built-in rule/);
+    }
+    await page.click('[data-testid=rules-reset]');
+    await page.waitForSelector('[data-testid=rules-none]');
+    await waitForCounts(page, builtIn.by_class);
   }
   assert.ok(changed >= 5, `the rules change the classes of several fixtures (${changed})`);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('after a failed run the shown export is still the one re-classified, and its KQL follows its classes', async () => {
+  const context = await newContext();
+  const { page, problems } = await openApp(context);
+  const fixture = 'purview-article-scenario.csv';
+  const path = join(fixtures, fixture);
+  await load(page, fixture);
+  const before = cliSummary([path]).by_class;
+  assert.deepEqual(await classCounts(page), before);
+  // A file that is no export: the run fails, the article's results stay on screen.
+  await page.setInputFiles('[data-testid=file-input]', join(fixtures, 'bad', 'binary-garbage.bin'));
+  await page.waitForSelector('[data-testid=error]');
+  assert.deepEqual(await classCounts(page), before);
+  assert.doesNotMatch(await page.textContent('[data-testid=kql-panel]'), /tenant-tony-runs-the-feeds/);
+  await page.setInputFiles('[data-testid=rules-file-input]', rulesFile);
+  await waitForCounts(page, cliSummary([path], rulesFile).by_class);
+  assert.match(await page.textContent('[data-testid=kql-panel]'), /tenant-tony-runs-the-feeds/, 'the KQL is the shown classes\' table');
+  // A cancelled run leaves them too: its worker goes, the holder of the shown result stays.
+  await page.setInputFiles('[data-testid=file-input]', join(fixtures, 'purview-us-dates.csv'));
+  await page.click('[data-testid=cancel]').catch(() => {});
+  await page.click('[data-testid=rules-reset]');
+  await page.waitForSelector('[data-testid=rules-none]');
+  const shown = await page.textContent('[data-testid=sources]');
+  const expected = shown.includes('purview-us-dates.csv') ? cliSummary([join(fixtures, 'purview-us-dates.csv')]) : cliSummary([path]);
+  await waitForCounts(page, expected.by_class);
   assert.deepEqual(problems, []);
   await context.close();
 });
@@ -216,7 +276,7 @@ test('a bad rules file is refused with its JSON path, and nothing changes', asyn
   await page.waitForTimeout(500);
   assert.deepEqual(await classCounts(page), before);
   await page.waitForSelector('[data-testid=rules-none]');
-  assert.equal(await page.evaluate(() => localStorage.getItem('sendas-lens.rules')), null, 'nothing kept');
+  assert.equal(await page.evaluate((key) => localStorage.getItem(key), RULES_KEY), null, 'nothing kept');
   assert.deepEqual(problems, []);
   await context.close();
 });
@@ -233,9 +293,9 @@ test('the rules survive a reload; a damaged kept value says why and the built-in
   assert.deepEqual(await classCounts(page), cliSummary([join(fixtures, fixture)], rulesFile).by_class);
   // Only the rules are kept: no audit data in the page's storage.
   const kept = await page.evaluate(() => Object.keys(localStorage));
-  assert.deepEqual(kept, ['sendas-lens.rules']);
+  assert.deepEqual(kept, [RULES_KEY]);
 
-  await page.evaluate(() => localStorage.setItem('sendas-lens.rules', '{"rules": [{"name": "x"'));
+  await page.evaluate((key) => localStorage.setItem(key, '{"rules": [{"name": "x"'), RULES_KEY);
   await page.reload();
   await page.waitForSelector('[data-testid=rules-error]');
   assert.match(await page.textContent('[data-testid=rules-error]'), /could not be read.*built-in rules are used/);

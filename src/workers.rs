@@ -1,0 +1,157 @@
+//! Which worker is which: the page keeps up to three, and a reply is only acted on when it comes
+//! from the one whose job it is.
+//!
+//! - the **spare**, started with the page so the next run does not wait for a Wasm compile;
+//! - the **running** one, analysing files (a new worker for every run, so Cancel is a terminate);
+//! - the **holder**, the worker whose result is on screen. It keeps that result's sends and raw
+//!   records, so it is the one asked for a raw record and the one that classifies the shown sends
+//!   again when the tenant's rules change. It is only replaced when a newer run succeeds: after
+//!   a failed or cancelled run the old result stays on screen, and so does the worker behind it.
+//!
+//! Generic over the worker so the bookkeeping is tested natively; the page uses it with
+//! [`crate::bridge::AnalysisWorker`].
+
+/// Names one worker for the life of the page; every reply carries its sender's id.
+pub type WorkerId = u64;
+
+/// What a reply's sender is to the page now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// It is analysing: its progress, failure and result count.
+    Running,
+    /// Its result is on screen: its raw records and re-classified results count.
+    Holder,
+}
+
+/// The page's workers, by job.
+#[derive(Debug)]
+pub struct Workers<W> {
+    next_id: WorkerId,
+    spare: Option<(WorkerId, W)>,
+    running: Option<(WorkerId, W)>,
+    holder: Option<(WorkerId, W)>,
+}
+
+impl<W> Default for Workers<W> {
+    fn default() -> Self {
+        Self { next_id: 0, spare: None, running: None, holder: None }
+    }
+}
+
+impl<W> Workers<W> {
+    /// The id the next worker will have; pass it to the worker's reply callback, then hand the
+    /// worker to [`Workers::add_spare`] or [`Workers::start`].
+    pub fn next_id(&mut self) -> WorkerId {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// Keeps a started worker for the next run.
+    pub fn add_spare(&mut self, id: WorkerId, worker: W) {
+        self.spare = Some((id, worker));
+    }
+
+    /// Takes the spare worker, if one is waiting.
+    pub fn take_spare(&mut self) -> Option<(WorkerId, W)> {
+        self.spare.take()
+    }
+
+    /// Makes `worker` the running one; a run still going in the previous one is dropped with it.
+    pub fn start(&mut self, id: WorkerId, worker: W) -> &W {
+        &self.running.insert((id, worker)).1
+    }
+
+    /// Drops the running worker (Cancel); the holder and its result stay.
+    pub fn cancel(&mut self) {
+        self.running = None;
+    }
+
+    /// What the worker with this id is now; `None` for a worker already dropped, whose late
+    /// replies are ignored.
+    pub fn role(&self, id: WorkerId) -> Option<Role> {
+        match (&self.running, &self.holder) {
+            (Some((running, _)), _) if *running == id => Some(Role::Running),
+            (_, Some((holder, _))) if *holder == id => Some(Role::Holder),
+            _ => None,
+        }
+    }
+
+    /// The running worker's result arrived: it becomes the holder, and the old holder is dropped.
+    pub fn promote(&mut self) {
+        if let Some(running) = self.running.take() {
+            self.holder = Some(running);
+        }
+    }
+
+    /// The worker holding the shown result.
+    pub fn holder(&self) -> Option<&W> {
+        self.holder.as_ref().map(|(_, w)| w)
+    }
+
+    /// The running worker.
+    pub fn running(&self) -> Option<&W> {
+        self.running.as_ref().map(|(_, w)| w)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_spare() -> Workers<&'static str> {
+        let mut workers = Workers::default();
+        let id = workers.next_id();
+        workers.add_spare(id, "first");
+        workers
+    }
+
+    #[test]
+    fn a_finished_run_becomes_the_holder_and_replaces_the_old_one() {
+        let mut workers = with_spare();
+        let (first, w) = workers.take_spare().unwrap();
+        workers.start(first, w);
+        assert_eq!(workers.role(first), Some(Role::Running));
+        workers.promote();
+        assert_eq!(workers.role(first), Some(Role::Holder));
+        assert_eq!(workers.holder(), Some(&"first"));
+
+        let second = workers.next_id();
+        workers.start(second, "second");
+        // While the second runs, the first still holds what is shown.
+        assert_eq!(workers.role(first), Some(Role::Holder));
+        assert_eq!(workers.role(second), Some(Role::Running));
+        workers.promote();
+        assert_eq!(workers.role(first), None, "the old holder is dropped");
+        assert_eq!(workers.holder(), Some(&"second"));
+        assert!(workers.running().is_none());
+    }
+
+    #[test]
+    fn a_cancelled_or_failed_run_leaves_the_holder_in_place() {
+        let mut workers = Workers::default();
+        let first = workers.next_id();
+        workers.start(first, "first");
+        workers.promote();
+        let second = workers.next_id();
+        workers.start(second, "second");
+        workers.cancel();
+        assert_eq!(workers.role(second), None, "a cancelled run's late replies are ignored");
+        assert_eq!(workers.role(first), Some(Role::Holder));
+        // A failed run: the page starts a third; the failed one is simply replaced.
+        let third = workers.next_id();
+        workers.start(third, "third");
+        let fourth = workers.next_id();
+        workers.start(fourth, "fourth");
+        assert_eq!(workers.role(third), None);
+        assert_eq!(workers.holder(), Some(&"first"));
+    }
+
+    #[test]
+    fn ids_are_never_reused() {
+        let mut workers: Workers<()> = Workers::default();
+        let ids: Vec<_> = (0..5).map(|_| workers.next_id()).collect();
+        let mut unique = ids.clone();
+        unique.dedup();
+        assert_eq!(ids, unique);
+    }
+}
