@@ -57,6 +57,11 @@ impl AnalysisResult {
     /// and delays do not. The report is the one reading the inputs with these rules gives, but
     /// where a value was longer than an analysis keeps (then the kept part decides).
     ///
+    /// It needs the sends' details: an analysis made with
+    /// [`keep_send_details(false)`](Analysis::keep_send_details) has dropped the actor's SID,
+    /// which rules read, so re-classifying its result could differ from a fresh analysis. The
+    /// app's worker keeps them (the default).
+    ///
     /// ```
     /// use sendas_core::classify::{Condition, Field, Rule, RuleSet};
     /// use sendas_core::model::SendClass;
