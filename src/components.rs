@@ -19,3 +19,4 @@ pub mod progress_bar;
 pub mod rejected_list;
 pub mod rules_panel;
 pub mod timeline_chart;
+pub mod update_banner;

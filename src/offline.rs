@@ -1,6 +1,10 @@
 //! Offline use: registers the service worker (`sw.js`, from `static/sw.js`) that keeps the app's
 //! own files, so the app opens and analyses files with the network gone after a first visit.
 //!
+//! A new deployment's service worker waits until the page asks it to take over: the page's
+//! update banner (`src/components/update_banner.rs`) watches the registration this makes, offers
+//! "Reload to update", and reloads once the new worker is in charge (see `static/sw.js`).
+//!
 //! Registration is best-effort. Where there are no service workers (a page opened from `file://`,
 //! an origin that is not secure, a browser's private mode) or registration fails, the app works as
 //! before, online, and says nothing: the console gets one debug line.

@@ -10,10 +10,14 @@
 // requests for those files are answered from the cache; every other request goes to the network
 // untouched, exactly as without this worker.
 //
-// A new deployment changes BUILD, so the browser installs the new worker beside the old one. It
-// takes over once no tab runs the old version (never sooner: worker.js and worker_bg.wasm keep
-// their names from one build to the next, and one version's page must not get another's worker),
-// then deletes the old version's cache.
+// A new deployment changes BUILD, so the browser installs the new worker beside the old one, and
+// it waits: worker.js and worker_bg.wasm keep their names from one build to the next, and one
+// version's page must not get another's worker. It takes over once no tab runs the old version,
+// which reloading alone never brings about (the old page runs until the new one has loaded), or
+// when a page asks it to: the page's "Reload to update" button (src/components/update_banner.rs)
+// posts {type: 'skip-waiting'}, and the page reloads once this worker has taken over. Then it
+// deletes the old version's cache. It never claims a page it did not serve: a page loaded
+// without it (a first visit, a shift-reload, an install that failed) may be of another build.
 //
 // No import, no remote URL: this file is the whole service worker.
 'use strict';
@@ -67,11 +71,17 @@ self.addEventListener('activate', (event) => {
     for (const name of await caches.keys()) {
       if (name.startsWith(PREFIX) && name !== CACHE) await caches.delete(name);
     }
-    // On a first visit, the page (loaded from the network, this same build) is taken over at
-    // once, so the worker it starts later loads from the cache too. After an update this runs
-    // only when no tab of the old version is left.
-    await self.clients.claim();
+    // No clients.claim(): a page this worker did not serve may be of another build (a first
+    // visit during a deployment, a shift-reload, an old page whose install failed), and taking it
+    // over would hand it this build's worker.js. Such a page stays on the network until its next
+    // load; pages this registration already controls move to this worker by themselves, and only
+    // after a page asked for it (skip-waiting) or when no page of the old version is left.
   })());
+});
+
+// The page's "Reload to update" button: take over now (the page reloads once this worker has).
+self.addEventListener('message', (event) => {
+  if (event.data && event.data.type === 'skip-waiting') self.skipWaiting();
 });
 
 self.addEventListener('fetch', (event) => {

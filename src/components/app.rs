@@ -127,8 +127,15 @@ pub fn app() -> Html {
     let spawn = {
         let (workers, on_reply) = (workers.clone(), on_reply.clone());
         Rc::new(move || {
+            if super::update_banner::replaced() {
+                return Err("SendAs Lens was updated in another tab, so this tab must reload before it \
+                    analyses more files (its page and a new analysis worker would be of two versions). \
+                    The results shown stay until you reload."
+                    .to_owned());
+            }
             let id = workers.borrow_mut().next_id();
-            AnalysisWorker::spawn(on_reply.reform(move |reply| (id, reply))).map(|w| (id, w))
+            let spawned = AnalysisWorker::spawn(on_reply.reform(move |reply| (id, reply)));
+            spawned.map(|w| (id, w)).map_err(|_| "the analysis worker could not be started".to_owned())
         })
     };
     // A worker started with the page, so the first file does not wait for its Wasm to compile.
@@ -150,7 +157,7 @@ pub fn app() -> Html {
                     workers.borrow_mut().start(id, w).send(request);
                     dispatch.dispatch(Action::Started { label, total });
                 }
-                Err(_) => dispatch.dispatch(Action::Failed("the analysis worker could not be started".into())),
+                Err(why) => dispatch.dispatch(Action::Failed(why)),
             }
         })
     };
@@ -337,6 +344,7 @@ pub fn app() -> Html {
             <header class="top">
                 <h1>{ "SendAs Lens" }</h1>
                 <p class="tagline">{ "Who really sent as whom in your Microsoft 365 audit log, and how late the log is. Everything stays in this tab." }</p>
+                <super::update_banner::UpdateBanner />
             </header>
             <main>
                 <DropZone on_files={on_files} on_sample={on_sample} compact={state.data.is_some()} />

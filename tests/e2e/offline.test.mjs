@@ -14,6 +14,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { readdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, dirname, basename } from 'node:path';
@@ -28,8 +29,17 @@ const cli = process.env.SENDAS_LENS_BIN || join(root, 'target', 'debug', 'sendas
 const BASE = '/tools/sendas-lens/';
 
 
+/** Every file of `dir`, subfolders included, as paths relative to it with `/`, sorted; names
+ * starting with a dot are left out (as scripts/sw_precache.py does). */
+function listFiles(dir, prefix = '') {
+  return readdirSync(join(dir, prefix), { withFileTypes: true }).filter((e) => !e.name.startsWith('.')).flatMap((e) => {
+    const rel = prefix ? `${prefix}/${e.name}` : e.name;
+    return e.isDirectory() ? listFiles(dir, rel) : e.isFile() ? [rel] : [];
+  });
+}
+
 /** The build's files: what the service worker may cache (all but itself), and its version. */
-const DIST_FILES = readdirSync(dist, { withFileTypes: true }).filter((e) => e.isFile() && !e.name.startsWith('.')).map((e) => e.name).sort();
+const DIST_FILES = listFiles(dist).sort();
 const SW_SOURCE = readFileSync(join(dist, 'sw.js'), 'utf8');
 const BUILD = JSON.parse(SW_SOURCE.match(/\/\* build \*\/ (.*?) \/\* end build \*\//s)[1]);
 const cacheName = (version) => `sendas-lens ${BASE} ${version}`;
@@ -40,8 +50,24 @@ let browser;
 /** While true the server is unplugged: every connection is dropped, and its URL recorded. */
 let unplugged = false;
 const reachedWhileUnplugged = [];
-/** A stand-in for a new deployment: the same files, but sw.js names another version. */
-let nextVersion = null;
+const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
+
+/** A mark only the stand-in deployment's index.html carries. */
+const MARK = '<!-- the next deployment -->';
+/** A stand-in for a new deployment, as `trunk build` and scripts/sw_precache.py would make it:
+ * index.html with other bytes (MARK added), and sw.js listing its new hash and a new version. */
+function nextDeployment() {
+  const index = Buffer.from(readFileSync(join(dist, 'index.html'), 'utf8').replace('<title>', `${MARK}<title>`));
+  assert.ok(index.includes(MARK));
+  const files = BUILD.files.map(([path, hash]) => [path, path === 'index.html' ? sha256(index) : hash]);
+  const version = sha256(JSON.stringify(files)).slice(0, 16);
+  const build = JSON.stringify({ version, files });
+  const sw = Buffer.from(SW_SOURCE.replace(/\/\* build \*\/ .*? \/\* end build \*\//s, () => `/* build */ ${build} /* end build */`));
+  assert.ok(sw.includes(version) && sw.includes(sha256(index)));
+  return { version, index, sw };
+}
+/** The deployment the server serves instead of dist/'s, while set. */
+let deployment = null;
 
 before(async () => {
   ({ server, origin } = await serveDist(dist, BASE, {
@@ -51,8 +77,7 @@ before(async () => {
       req.socket.destroy();
       return true;
     },
-    rewrite: (file, body) =>
-      file === 'sw.js' && nextVersion ? Buffer.from(SW_SOURCE.replace(`"version":"${BUILD.version}"`, `"version":"${nextVersion}"`)) : body,
+    rewrite: (file, body) => (deployment && file === 'index.html' ? deployment.index : deployment && file === 'sw.js' ? deployment.sw : body),
   }));
   browser = await launchChromium();
 });
@@ -80,15 +105,26 @@ async function openApp(options = {}) {
   return { page, context, requests, problems };
 }
 
-/** Waits until the service worker has precached the build and controls the page. */
+/** Waits until the service worker has precached the build, then reloads the page if it is not
+ * controlled (the worker claims no page it did not serve), and checks that it is. */
 async function untilControlled(page) {
-  await page.evaluate(async () => {
+  const controlled = await page.evaluate(async () => {
     await navigator.serviceWorker.ready;
-    if (!navigator.serviceWorker.controller) {
-      await new Promise((ok) => navigator.serviceWorker.addEventListener('controllerchange', ok, { once: true }));
-    }
+    return !!navigator.serviceWorker.controller;
   });
+  if (!controlled) {
+    await page.reload();
+    await page.waitForSelector('[data-testid=drop-zone]');
+  }
+  assert.ok(await page.evaluate(() => !!navigator.serviceWorker.controller), 'the service worker controls the page');
 }
+
+/** Whether the page's own document is the stand-in deployment's index.html. */
+const showsNext = (page) => page.evaluate((mark) => document.documentElement.outerHTML.includes(mark), MARK);
+/** Whether a fetch of index.html from the page (through its service worker) gets the stand-in's bytes. */
+const fetchesNext = (page) => page.evaluate(async (mark) => (await (await fetch('index.html')).text()).includes(mark), MARK);
+/** The update banner, as a screen reader finds it: a status with the message. */
+const banner = (page) => page.getByRole('status').filter({ hasText: 'A new version of SendAs Lens is ready.' });
 
 /** Everything in the page's Cache Storage: { cache name: [request URL, ...] }. */
 async function cacheContents(page) {
@@ -159,6 +195,15 @@ test('the browser finds the app installable, its manifest without error', { time
 
 test('after one visit, the app opens and analyses a file with the network gone', { timeout: 120000 }, async () => {
   const { page, context, requests, problems } = await openApp();
+  // The first visit stays on the network: the service worker, once active, takes over no page it
+  // did not serve (that page might be of another build).
+  const claimed = await page.evaluate(async () => {
+    const { active } = await navigator.serviceWorker.ready;
+    while (active.state !== 'activated') await new Promise((ok) => active.addEventListener('statechange', ok, { once: true }));
+    await new Promise((ok) => setTimeout(ok, 200));
+    return !!navigator.serviceWorker.controller;
+  });
+  assert.equal(claimed, false, 'the first visit\'s page was taken over');
   await untilControlled(page);
   assert.deepEqual(await cacheContents(page), expectedCache(BUILD.version), 'the cache holds the build, and only it');
 
@@ -196,26 +241,57 @@ test('after one visit, the app opens and analyses a file with the network gone',
   await context.close();
 });
 
+/** Asks the browser to check for a new service worker from `page`; the new worker's state once
+ * it is done installing ('installed': it waits), or 'no new worker'. */
+async function checkForUpdate(page) {
+  return page.evaluate(async () => {
+    const registration = await navigator.serviceWorker.getRegistration();
+    await registration.update();
+    const worker = registration.installing || registration.waiting;
+    if (!worker) return 'no new worker';
+    while (worker.state === 'installing') await new Promise((ok) => worker.addEventListener('statechange', ok, { once: true }));
+    return worker.state;
+  });
+}
+
+/** With the network gone, `page` reloads from its service worker alone: it must get the stand-in
+ * deployment's index.html, and nothing may reach the server. */
+async function assertServesNextOffline(page, context) {
+  unplugged = true;
+  reachedWhileUnplugged.length = 0;
+  try {
+    await context.setOffline(true);
+    await page.reload();
+    await page.waitForSelector('[data-testid=drop-zone]');
+    assert.ok(await showsNext(page), 'the new version\'s index.html, from the new cache');
+    assert.ok(await fetchesNext(page));
+    // Only the browser's own update check of sw.js may try the server (Playwright's offline mode
+    // does not cover it; it fails, as it would offline): no file the page uses.
+    assert.deepEqual(reachedWhileUnplugged.filter((url) => new URL(url, origin).pathname !== `${BASE}sw.js`), []);
+  } finally {
+    unplugged = false;
+    await context.setOffline(false);
+  }
+  const state = await page.evaluate(async () => {
+    const registration = await navigator.serviceWorker.getRegistration();
+    return { controlsByActive: navigator.serviceWorker.controller === registration.active, waiting: !!registration.waiting };
+  });
+  assert.deepEqual(state, { controlsByActive: true, waiting: false });
+}
+
 test('a new deployment installs beside the old one, takes over when its tabs close, and deletes the old cache', { timeout: 120000 }, async () => {
   const { page, context, requests, problems } = await openApp();
   await untilControlled(page);
   assert.deepEqual(await cacheContents(page), expectedCache(BUILD.version));
 
-  // "Deploy": sw.js now names another version (the same files, so its hashes still hold).
-  const next = `${BUILD.version}-next`;
-  nextVersion = next;
+  // "Deploy": index.html changes (one comment more), so do its hash in sw.js and the version.
+  deployment = nextDeployment();
   try {
-    const state = await page.evaluate(async () => {
-      const registration = await navigator.serviceWorker.getRegistration();
-      await registration.update();
-      const worker = registration.installing || registration.waiting;
-      if (!worker) return 'no new worker';
-      while (worker.state === 'installing') await new Promise((ok) => worker.addEventListener('statechange', ok, { once: true }));
-      return worker.state;
-    });
     // The open tab keeps the version it started with; the new one waits, its files cached.
-    assert.equal(state, 'installed');
-    assert.deepEqual(await cacheContents(page), { ...expectedCache(BUILD.version), ...expectedCache(next) });
+    assert.equal(await checkForUpdate(page), 'installed');
+    assert.deepEqual(await cacheContents(page), { ...expectedCache(BUILD.version), ...expectedCache(deployment.version) });
+    assert.ok(!(await showsNext(page)));
+    assert.ok(!(await fetchesNext(page)), 'the open tab still gets the old version\'s files');
 
     // Every tab of the old version closed: the next visit gets the new one, and the old cache is gone.
     await page.close();
@@ -229,11 +305,89 @@ test('a new deployment installs beside the old one, takes over when its tabs clo
       if (Object.keys(contents).length === 1) break;
       await new Promise((ok) => setTimeout(ok, 100));
     }
-    assert.deepEqual(contents, expectedCache(next));
+    assert.deepEqual(contents, expectedCache(deployment.version));
     await untilControlled(fresh);
-    assert.ok((await fresh.evaluate(() => navigator.serviceWorker.controller.scriptURL)).endsWith(`${BASE}sw.js`));
+    assert.ok(await showsNext(fresh));
+    await assertServesNextOffline(fresh, context);
   } finally {
-    nextVersion = null;
+    deployment = null;
+  }
+  assertOnlyAppRequests(requests);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('while tabs only reload, a new deployment waits; the banner offers it, and its button switches every file at once', { timeout: 180000 }, async () => {
+  const { page, context, requests, problems } = await openApp();
+  await untilControlled(page);
+  const other = await context.newPage();
+  other.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  await other.goto(`${origin}${BASE}`);
+  await other.waitForSelector('[data-testid=drop-zone]');
+  assert.equal(await banner(page).count(), 0, 'no banner before a deployment');
+
+  deployment = nextDeployment();
+  try {
+    assert.equal(await checkForUpdate(page), 'installed');
+    // The open tabs are told, without a reload.
+    await banner(page).waitFor();
+    await banner(other).waitFor();
+
+    // Reloading never brings the new version (the old page runs while the new one loads), nor
+    // mixes the two: each reload gets the old index.html, and the banner again.
+    for (let i = 0; i < 3; i++) {
+      await page.reload();
+      await page.waitForSelector('[data-testid=drop-zone]');
+      assert.ok(!(await showsNext(page)), `reload ${i + 1}: the old index.html`);
+      assert.ok(!(await fetchesNext(page)), `reload ${i + 1}: the old files`);
+      await banner(page).waitFor();
+    }
+    assert.deepEqual(await cacheContents(page), { ...expectedCache(BUILD.version), ...expectedCache(deployment.version) });
+
+    // The banner passes axe, light and dark.
+    for (const colorScheme of ['light', 'dark']) {
+      await page.emulateMedia({ colorScheme });
+      const violations = await axeViolations(page);
+      assert.equal(violations.length, 0, `axe found violations with the banner shown, ${colorScheme} mode:\n${describe(violations)}`);
+    }
+    await page.emulateMedia({ colorScheme: null });
+
+    // The button: the new version takes over, and the tab reloads into it, once.
+    const button = banner(page).getByRole('button', { name: 'Reload to update' });
+    await Promise.all([page.waitForNavigation(), button.click()]);
+    await page.waitForSelector('[data-testid=drop-zone]');
+    assert.ok(await showsNext(page), 'the new index.html');
+    assert.ok(await fetchesNext(page), 'the new files');
+    assert.equal(await banner(page).count(), 0, 'no banner: nothing waits any more');
+    assert.deepEqual(await cacheContents(page), expectedCache(deployment.version), 'the old cache is deleted');
+
+    // The other tab was not reloaded under the user; its banner stays, and its button reloads it
+    // into the new version (already in charge).
+    assert.ok(!(await showsNext(other)));
+    // Its files now come from the new version, so it must not start an analysis worker of that
+    // version under its old page: the spare worker it started with (its own version) still
+    // analyses one file; a further run is refused with the reason, and the results stay.
+    const fixture = join(fixtures, 'purview-article-scenario.csv');
+    await other.setInputFiles('[data-testid=file-input]', fixture);
+    await waitForResult(other);
+    assert.deepEqual(await headline(other), expectedHeadline(JSON.parse(execFileSync(cli, ['summary', '--json', fixture], { encoding: 'utf8' }))));
+    await other.setInputFiles('[data-testid=file-input]', fixture);
+    await other.waitForSelector('[data-testid=error]');
+    assert.match(await other.textContent('[data-testid=error]'), /updated in another tab.*must reload/);
+    await other.waitForSelector('[data-testid=send-events]');
+    await Promise.all([other.waitForNavigation(), banner(other).getByRole('button', { name: 'Reload to update' }).click()]);
+    await other.waitForSelector('[data-testid=drop-zone]');
+    assert.ok(await showsNext(other));
+
+    // No reload loop: the page stays put.
+    const navigations = [];
+    page.on('framenavigated', (f) => f === page.mainFrame() && navigations.push(f.url()));
+    await new Promise((ok) => setTimeout(ok, 1500));
+    assert.deepEqual(navigations, []);
+
+    await assertServesNextOffline(page, context);
+  } finally {
+    deployment = null;
   }
   assertOnlyAppRequests(requests);
   assert.deepEqual(problems, []);
