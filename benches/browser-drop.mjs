@@ -24,7 +24,8 @@ const MIME = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'applica
 const server = createServer(async (req, res) => {
   const path = new URL(req.url, 'http://x').pathname.slice(1) || 'index.html';
   try {
-    res.writeHead(200, { 'content-type': MIME[extname(path)] || 'application/octet-stream' }).end(await readFile(join(dist, path)));
+    const body = await readFile(join(dist, path));
+    res.writeHead(200, { 'content-type': MIME[extname(path)] || 'application/octet-stream' }).end(body);
   } catch {
     res.writeHead(404).end();
   }

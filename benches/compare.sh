@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Side by side on the same generated export: the CLI (whole process), the release app in
 # headless Chromium, and what an analyst would use instead (Python csv + json.loads per row,
-# pandas read_csv + json_normalize, DuckDB read_csv + JSON extraction).
+# pandas read_csv + json_normalize, DuckDB read_csv + JSON extraction; DuckDB-Wasm in the same
+# Chromium as the app, runs alternating with the app's, benches/browser-duckdb.mjs).
 #
 #   benches/compare.sh [ROWS] [RUNS]      default 100000 rows, 3 runs (medians)
 #   BASELINES=0 benches/compare.sh 1000000 1   the project's own figures only (pandas needs
 #                                              many GB for a million rows)
 #
-# Installs pandas and DuckDB from PyPI into target/bench/venv; builds the CLI and dist/ if
-# needed (scripts/setup.sh first). Prints seconds, MB/s and each tool's time relative to the CLI.
+# Installs pandas and DuckDB from PyPI into target/bench/venv and DuckDB-Wasm from npm into
+# benches/node_modules (benches/package-lock.json, apart from the test tools); builds the CLI and dist/ if needed (scripts/setup.sh first). Prints seconds,
+# MB/s and each tool's time relative to the CLI, and DuckDB-Wasm's time relative to the app's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=${1:-100000}
@@ -27,6 +29,9 @@ if [ "${BASELINES:-1}" != 0 ] && ! target/bench/venv/bin/python -c 'import panda
   python3 -m venv target/bench/venv
   target/bench/venv/bin/pip install -q pandas duckdb
 fi
+if [ "${BASELINES:-1}" != 0 ] && [ ! -d benches/node_modules/@duckdb/duckdb-wasm ]; then
+  npm ci --prefix benches --no-audit --no-fund >/dev/null
+fi
 
 bytes=$(stat -c %s "$file")
 mb=$(awk -v b="$bytes" 'BEGIN { printf "%.0f", b / 1e6 }')
@@ -44,8 +49,11 @@ done | tee target/bench/cli-ndjson-times.txt | awk '{ print $1 }' | median)
 
 browser=$(node benches/browser-drop.mjs "$file" "$runs" | tee target/bench/browser.txt | sed -n 's/.*median \([0-9.]*\) s.*/\1/p')
 : > target/bench/baselines.txt
+: > target/bench/duckdb-wasm.txt
 if [ "${BASELINES:-1}" != 0 ]; then
   target/bench/venv/bin/python benches/baselines.py "$file" "$runs" | tee target/bench/baselines.txt >/dev/null
+  # Fails (and so does this script) if DuckDB-Wasm's counts disagree with the CLI's.
+  node benches/browser-duckdb.mjs "$file" "$runs" > target/bench/duckdb-wasm.txt
 fi
 
 printf '\n%-18s %9s %9s %10s\n' tool seconds MB/s "vs CLI"
@@ -53,6 +61,8 @@ line() { awk -v n="$1" -v s="$2" -v b="$bytes" -v c="$cli" 'BEGIN { printf "%-18
 line "sendas-lens CLI" "$cli"
 line "browser (worker)" "$browser"
 while read -r name seconds _ _; do line "$name" "$seconds"; done < target/bench/baselines.txt
+duckdb_wasm=$(sed -n 's/^duckdb-wasm (hand-over to counts): median \([0-9.]*\) s.*/\1/p' target/bench/duckdb-wasm.txt)
+[ -z "$duckdb_wasm" ] || line "duckdb-wasm" "$duckdb_wasm"
 echo
 echo "CLI peak memory: $((peak / 1024)) MB (max RSS, /usr/bin/time)"
 # On a shared machine the fastest run is the one least disturbed by other work.
@@ -62,3 +72,7 @@ awk -v s="$ndjson_cli" -v b="$ndjson_bytes" -v n="$rows" 'BEGIN { printf "CLI on
 awk -v s="$cli" -v n="$rows" 'BEGIN { printf "CLI on the CSV: %.0f records/s\n", n / s }'
 grep -E '^  steps' target/bench/browser.txt | sed 's/^  /browser /' | head -1
 grep -E '^run' target/bench/browser.txt | sed 's/^/browser /'
+if [ -s target/bench/duckdb-wasm.txt ]; then
+  # Its own alternating runs of the app, so both medians come from the same minutes.
+  grep -E '^(app|duckdb-wasm|ratio|counts)' target/bench/duckdb-wasm.txt | sed 's/^/browser-duckdb: /'
+fi
