@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { join, dirname, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serveDist, launchChromium, headline, expectedHeadline, waitForResult } from './support.mjs';
+import { serveDist, launchChromium, headline, expectedHeadline, waitForResult, loadFile } from './support.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dist = join(root, 'dist');
@@ -88,13 +88,7 @@ test('every fixture: headline numbers, class counts and the JSON report equal th
   const { page, context, problems } = await openApp();
   for (const name of FORMATS) {
     const path = join(fixtures, name);
-    await page.setInputFiles('[data-testid=file-input]', path);
-    // Wait until the result shown is this file's.
-    await page.waitForFunction(
-      (n) => document.querySelector('[data-testid=sources]')?.textContent.includes(n),
-      basename(name),
-      { timeout: 30000 },
-    );
+    await loadFile(page, path);
     const expectedText = cliSummaryText([path]);
     const expected = JSON.parse(expectedText);
     assert.deepEqual(await headline(page), expectedHeadline(expected), name);
@@ -494,12 +488,7 @@ test('every fixture: the alert panel, with its default settings, counts what `al
   const { page, context, problems } = await openApp();
   for (const name of FORMATS) {
     const path = join(fixtures, name);
-    await page.setInputFiles('[data-testid=file-input]', path);
-    await page.waitForFunction(
-      (n) => document.querySelector('[data-testid=sources]')?.textContent.includes(n),
-      basename(name),
-      { timeout: 30000 },
-    );
+    await loadFile(page, path);
     const expected = cliAlerts([path]);
     assert.deepEqual(await alertNumbers(page), expectedAlertNumbers(expected), name);
     assert.equal(expected.person_events_lost, 0, name);

@@ -13,9 +13,9 @@ import { readFile, mkdtemp, writeFile } from 'node:fs/promises';
 import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
-import { join, dirname, basename } from 'node:path';
+import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serveDist, launchChromium, CLASSES } from './support.mjs';
+import { serveDist, launchChromium, CLASSES, loadFile } from './support.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dist = join(root, 'dist');
@@ -113,12 +113,18 @@ async function waitForCounts(page, expected) {
 }
 
 async function load(page, name) {
-  await page.setInputFiles('[data-testid=file-input]', join(fixtures, name));
-  await page.waitForFunction(
-    (n) => document.querySelector('[data-testid=sources]')?.textContent.includes(n),
-    basename(name),
-    { timeout: 30000 },
-  );
+  await loadFile(page, join(fixtures, name));
+}
+
+/** A page with the article's scenario loaded under the built-in rules, checked against the CLI. */
+async function openWithArticle() {
+  const context = await newContext();
+  const { page, problems } = await openApp(context);
+  const path = join(fixtures, 'purview-article-scenario.csv');
+  await loadFile(page, path);
+  const before = cliSummary([path]).by_class;
+  assert.deepEqual(await classCounts(page), before);
+  return { context, page, problems, fixture: 'purview-article-scenario.csv', path, before };
 }
 
 /** From now on, notes whether the progress bar (shown only while files are read) ever appears. */
@@ -143,13 +149,7 @@ async function downloadText(page, testid) {
 }
 
 test('a rule added in the form classifies the loaded sends again, nothing re-read; its export is what the CLI reads', async () => {
-  const context = await newContext();
-  const { page, problems } = await openApp(context);
-  const fixture = 'purview-article-scenario.csv';
-  const path = join(fixtures, fixture);
-  await load(page, fixture);
-  const before = cliSummary([path]).by_class;
-  assert.deepEqual(await classCounts(page), before);
+  const { context, page, problems, fixture, path, before } = await openWithArticle();
   await watchForReading(page);
 
   await page.fill('[data-testid=rule-form-name]', 'tenant-tony-runs-the-feeds');
@@ -233,13 +233,7 @@ test('an imported rules file re-classifies a loaded export to the counts and rep
 });
 
 test('after a failed run the shown export is still the one re-classified, and its KQL follows its classes', async () => {
-  const context = await newContext();
-  const { page, problems } = await openApp(context);
-  const fixture = 'purview-article-scenario.csv';
-  const path = join(fixtures, fixture);
-  await load(page, fixture);
-  const before = cliSummary([path]).by_class;
-  assert.deepEqual(await classCounts(page), before);
+  const { context, page, problems, path, before } = await openWithArticle();
   // A file that is no export: the run fails, the article's results stay on screen.
   await page.setInputFiles('[data-testid=file-input]', join(fixtures, 'bad', 'binary-garbage.bin'));
   await page.waitForSelector('[data-testid=error]');

@@ -85,3 +85,14 @@ export function expectedHeadline(summary) {
 export async function waitForResult(page) {
   await page.waitForSelector('[data-testid=send-events]', { timeout: 30000 });
 }
+
+/** Hands one file to the page through its file input and waits until the result shown is that
+ * file's (its name among the loaded sources). */
+export async function loadFile(page, path) {
+  await page.setInputFiles('[data-testid=file-input]', path);
+  await page.waitForFunction(
+    (n) => document.querySelector('[data-testid=sources]')?.textContent.includes(n),
+    path.split('/').pop(),
+    { timeout: 30000 },
+  );
+}
