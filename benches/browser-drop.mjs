@@ -8,10 +8,10 @@
 // Performance.getMetrics, which leaves Wasm memory out). A benchmark, not a test.
 
 import { createServer } from 'node:http';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join, dirname, extname, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launch, rendererPeakBytes } from './chromium.mjs';
 
 const [file, runsArg] = process.argv.slice(2);
 if (!file) {
@@ -32,37 +32,6 @@ const server = createServer(async (req, res) => {
 });
 await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
 const url = `http://127.0.0.1:${server.address().port}/`;
-// A switch Chromium ignores, to find this run's browser process among any others.
-const launch = (marker) =>
-  chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', marker],
-  });
-
-// Peak resident memory (VmHWM) of the renderer processes below the browser started with `marker`.
-async function rendererPeakBytes(marker) {
-  const procs = [];
-  for (const pid of await readdir('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      const status = await readFile(`/proc/${pid}/status`, 'utf8');
-      const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
-      procs.push({
-        pid: Number(pid),
-        ppid: Number(status.match(/^PPid:\s+(\d+)/m)[1]),
-        peak: Number(status.match(/^VmHWM:\s+(\d+) kB/m)?.[1] ?? 0) * 1024,
-        renderer: cmdline.includes('--type=renderer'),
-        root: cmdline.split('\0').includes(marker),
-      });
-    } catch {}
-  }
-  const below = new Set(procs.filter((p) => p.root).map((p) => p.pid));
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const p of procs) if (below.has(p.ppid) && !below.has(p.pid)) below.add(p.pid), (grew = true);
-  }
-  return Math.max(0, ...procs.filter((p) => p.renderer && below.has(p.pid)).map((p) => p.peak));
-}
 const bytes = (await stat(file)).size;
 const name = basename(file);
 const times = [];
