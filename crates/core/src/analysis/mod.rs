@@ -210,7 +210,7 @@ impl Analysis {
 
     /// Registers an input; returns the index its [`Ingestor`](crate::ingest::Ingestor) must be
     /// created with.
-    pub fn add_source(&mut self, meta: SourceMeta) -> u32 {
+    fn add_source(&mut self, meta: SourceMeta) -> u32 {
         self.sources.push(SourceState::new(meta));
         (self.sources.len() - 1) as u32
     }

@@ -66,11 +66,10 @@ impl Analysis {
 
     /// Reads a whole input held in memory (tests, small files).
     pub fn read_source(&mut self, meta: SourceMeta, bytes: &[u8]) -> Result<Format, FatalError> {
-        let chunks = std::iter::once(Ok::<_, std::convert::Infallible>(bytes));
-        self.read_source_chunks(meta, chunks, |_| {}).map_err(|e| match e {
-            ReadError::Fatal(fatal) => fatal,
-            ReadError::Read(never) => match never {},
-        })
+        let mut reader = self.start_source(meta);
+        // An error is kept, and `finish` returns it.
+        let _ = reader.push(bytes);
+        reader.finish()
     }
 
     /// Reads one input from its chunks, as they come, calling `progress` after each chunk

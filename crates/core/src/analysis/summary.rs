@@ -113,7 +113,7 @@ pub(super) fn assemble(mut analysis: Analysis) -> AnalysisResult {
         .collect();
     let total = |count: fn(&SourceSummary) -> u64| sources.iter().map(count).sum::<u64>();
 
-    let summary = Summary {
+    let mut summary = Summary {
         rows_read: total(|s| s.rows_read),
         events: total(|s| s.events),
         rejected: total(|s| s.rejected),
@@ -141,7 +141,6 @@ pub(super) fn assemble(mut analysis: Analysis) -> AnalysisResult {
         sources,
         unusable_inputs,
     };
-    let mut summary = summary;
     fill_send_parts(&mut summary, &analysis.sends);
     AnalysisResult {
         summary,

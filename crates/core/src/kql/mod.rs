@@ -113,17 +113,13 @@ fn preamble(target: Target, operations: &[SendOperation]) -> String {
         format!("case({}, \"\")", arms.join(", "))
     };
     let mut out = String::new();
-    match target {
+    let (logon_type, user_type) = match target {
         Target::Sentinel => {
-            out.push_str(&format!("OfficeActivity\n| where Operation in~ ({})\n", ops.join(", ")));
-            out.push_str(&format!(
-                "| extend SendAsLensLogonType = {},\n    SendAsLensUserType = {}\n",
-                normalise("Logon_Type", logon_type_names()),
-                normalise("UserType", user_type_names())
-            ));
+            out.push_str(&format!("{}\n| where Operation in~ ({})\n", target.table(), ops.join(", ")));
+            ("Logon_Type", "UserType")
         }
         Target::Defender => {
-            out.push_str(&format!("CloudAppEvents\n| where ActionType in~ ({})\n", ops.join(", ")));
+            out.push_str(&format!("{}\n| where ActionType in~ ({})\n", target.table(), ops.join(", ")));
             // The Exchange fields sit in the dynamic RawEventData, with the Management API's names.
             let fields = [
                 "UserId",
@@ -138,13 +134,14 @@ fn preamble(target: Target, operations: &[SendOperation]) -> String {
             ];
             let extends: Vec<String> = fields.iter().map(|f| format!("{f} = tostring(RawEventData.{f})")).collect();
             out.push_str(&format!("| extend {}\n", extends.join(",\n    ")));
-            out.push_str(&format!(
-                "| extend SendAsLensLogonType = {},\n    SendAsLensUserType = {}\n",
-                normalise("tostring(RawEventData.LogonType)", logon_type_names()),
-                normalise("tostring(RawEventData.UserType)", user_type_names())
-            ));
+            ("tostring(RawEventData.LogonType)", "tostring(RawEventData.UserType)")
         }
-    }
+    };
+    out.push_str(&format!(
+        "| extend SendAsLensLogonType = {},\n    SendAsLensUserType = {}\n",
+        normalise(logon_type, logon_type_names()),
+        normalise(user_type, user_type_names())
+    ));
     out.push_str(
         "| extend SendAsLensMailbox = coalesce(SendAsUserSmtp, SendOnBehalfOfUserSmtp, MailboxOwnerUPN),\n    SendAsLensAppId = coalesce(AppId, ClientAppId)\n",
     );
@@ -267,8 +264,9 @@ pub fn delays_query(target: Target) -> Result<String, KqlError> {
         });
     }
     let mut out = header("how late the audit log is, per workload (event time to arrival in the workspace)", None);
+    let table = Target::Sentinel.table();
     out.push_str(&format!(
-        "OfficeActivity\n\
+        "{table}\n\
          | where TimeGenerated > ago(7d)\n\
          | extend DelaySeconds = datetime_diff('second', ingestion_time(), TimeGenerated)\n\
          | extend Plausible = DelaySeconds between (0 .. {MAX_PLAUSIBLE_DELAY_SECONDS})\n\

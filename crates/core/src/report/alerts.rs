@@ -79,17 +79,6 @@ pub enum FireBasis {
     EventTime,
 }
 
-impl FireBasis {
-    /// The name used in JSON (`measured`, `bounded`, `event-time`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Measured => "measured",
-            Self::Bounded => "bounded",
-            Self::EventTime => "event-time",
-        }
-    }
-}
-
 /// One window in which the alert fires.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AlertWindow {
