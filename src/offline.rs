@@ -18,13 +18,7 @@ use web_sys::ServiceWorkerContainer;
 /// app's own.
 pub fn register_service_worker() {
     let Some(window) = web_sys::window() else { return };
-    // `navigator.serviceWorker` is undefined where service workers are not available.
-    let available = js_sys::Reflect::get(&window.navigator(), &JsValue::from_str("serviceWorker"))
-        .is_ok_and(|container| !container.is_undefined() && !container.is_null());
-    if !available {
-        return;
-    }
-    let container = window.navigator().service_worker();
+    let Some(container) = sendas_lens_web::components::update_banner::container() else { return };
     let loaded = window.document().is_none_or(|document| document.ready_state() == "complete");
     if loaded {
         register(container);

@@ -16,8 +16,8 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{ServiceWorker, ServiceWorkerContainer, ServiceWorkerRegistration, ServiceWorkerState};
 use yew::prelude::*;
 
-/// `navigator.serviceWorker`, where service workers are available.
-fn container() -> Option<ServiceWorkerContainer> {
+/// `navigator.serviceWorker`, where service workers are available (it is undefined elsewhere).
+pub fn container() -> Option<ServiceWorkerContainer> {
     let navigator = web_sys::window()?.navigator();
     let available = js_sys::Reflect::get(&navigator, &JsValue::from_str("serviceWorker"))
         .is_ok_and(|container| !container.is_undefined() && !container.is_null());

@@ -32,10 +32,8 @@ pub struct KqlArgs {
     /// Which query.
     #[arg(long, value_enum, default_value = "classify")]
     pub query: QueryArg,
-    /// A rules file (the JSON `sendas-lens rules --json` prints, with a tenant's own rules) instead
-    /// of the built-in rules.
-    #[arg(long, value_name = "FILE")]
-    pub rules: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub rules: crate::RulesArg,
     /// The alert (with `--query alert`).
     #[command(flatten)]
     pub alert: crate::alerts::AlertRuleArgs,

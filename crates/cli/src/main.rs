@@ -80,11 +80,11 @@ enum Command {
 }
 
 #[derive(clap::Args, Debug)]
-struct RulesArg {
+pub(crate) struct RulesArg {
     /// A rules file (the JSON `sendas-lens rules --json` prints, with a tenant's own rules) to
     /// classify with instead of the built-in rules.
     #[arg(long = "rules", value_name = "FILE")]
-    path: Option<PathBuf>,
+    pub(crate) path: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -175,7 +175,7 @@ fn run(cli: Cli) -> Result<(), Stop> {
         }
         Command::Generate(args) => generate::run(&args).map_err(Fatal)?,
         Command::Kql(args) => {
-            let rules = load_rules(args.rules.as_deref())?;
+            let rules = load_rules(args.rules.path.as_deref())?;
             let text = kql::query(&args, &rules)?;
             write!(out, "{text}").map_err(write_err)?;
         }
@@ -244,7 +244,7 @@ fn analyse(
         };
         inputs.push(FileInput::new(path, exported_at));
     }
-    let total_bytes: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
+    let total_bytes: u64 = inputs.iter().map(Input::size).sum();
     let mut analysis = Analysis::new(rules);
     analysis.keep_send_details(keep_details);
     // Neither command prints raw records.
