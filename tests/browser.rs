@@ -123,11 +123,10 @@ async fn the_table_renders_only_the_rows_in_view() {
 #[wasm_bindgen_test]
 async fn the_alert_panel_shows_what_the_core_evaluates() {
     let result = sample();
-    let rules = sendas_lens_web::rules::active();
-    let expected = AlertRule::default().evaluate(&result.sends, &rules);
+    let expected = AlertRule::default().evaluate(&result.sends, &result.rules);
     assert!(expected.alerts_noise_only > 0 && expected.alerts_after_exclusion > 0);
     let div = root();
-    let props = AlertPanelProps { data: Data(result), rules, form: AlertForm::default(), on_change: Callback::noop() };
+    let props = AlertPanelProps { data: Data(result), form: AlertForm::default(), on_change: Callback::noop() };
     yew::Renderer::<AlertPanel>::with_root_and_props(div.clone(), props).render();
     yew::scheduler::flush().await;
     assert_eq!(text(&div, "[data-testid=alert-fired]"), expected.alerts_fired.to_string());
@@ -150,7 +149,6 @@ async fn a_broken_alert_form_says_why_and_evaluates_nothing() {
     let div = root();
     let props = AlertPanelProps {
         data: Data(sample()),
-        rules: sendas_lens_web::rules::active(),
         form: AlertForm { threshold: "0".into(), ..AlertForm::default() },
         on_change: Callback::noop(),
     };
@@ -162,10 +160,11 @@ async fn a_broken_alert_form_says_why_and_evaluates_nothing() {
 
 #[wasm_bindgen_test]
 async fn the_kql_panel_shows_the_cores_query_as_text_and_switches_target_and_query() {
-    let rules = sendas_lens_web::rules::active();
+    let result = sample();
+    let rules = result.rules.clone();
     let alert = AlertRule { threshold: 4, ..AlertRule::default() };
     let div = root();
-    let props = KqlPanelProps { rules: rules.clone(), alert: Ok(alert.clone()) };
+    let props = KqlPanelProps { data: Data(result), alert: Ok(alert.clone()) };
     yew::Renderer::<KqlPanel>::with_root_and_props(div.clone(), props).render();
     yew::scheduler::flush().await;
     assert_eq!(text(&div, "[data-testid=kql-text]"), classify_query(&rules, Target::Sentinel).unwrap());
@@ -192,7 +191,7 @@ async fn the_kql_panel_shows_the_cores_query_as_text_and_switches_target_and_que
     choose("kql-target", "sentinel");
     yew::scheduler::flush().await;
     assert_eq!(text(&div, "[data-testid=kql-text]"), delays_query(Target::Sentinel).unwrap());
-    assert_eq!(*rules, RuleSet::default(), "the worker's table today");
+    assert_eq!(rules, RuleSet::default(), "the worker's table today");
 }
 
 #[wasm_bindgen_test]
@@ -215,19 +214,17 @@ async fn a_tenant_rules_text_stays_text_in_both_panels() {
         explanation: String::new(),
         condition: Condition::Contains { field: Field::ClientInfo, any_of: vec![hostile.into()] },
     };
-    let rules = Rc::new(rules);
+    // The sample classified with them, as the worker does when the rules change.
+    let mut result = Rc::try_unwrap(sample()).expect("one owner");
+    result.reclassify(rules);
+    let data = Data(Rc::new(result));
     let div = root();
-    let props = AlertPanelProps {
-        data: Data(sample()),
-        rules: rules.clone(),
-        form: AlertForm::default(),
-        on_change: Callback::noop(),
-    };
+    let props = AlertPanelProps { data: data.clone(), form: AlertForm::default(), on_change: Callback::noop() };
     yew::Renderer::<AlertPanel>::with_root_and_props(div.clone(), props).render();
     let kql = root();
     yew::Renderer::<KqlPanel>::with_root_and_props(
         kql.clone(),
-        KqlPanelProps { rules, alert: Ok(AlertRule::default()) },
+        KqlPanelProps { data, alert: Ok(AlertRule::default()) },
     )
     .render();
     yew::scheduler::flush().await;

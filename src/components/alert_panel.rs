@@ -7,9 +7,6 @@
 //! the rule changes (`use_memo`), measured as `sendas:alerts`; the text fields take effect when
 //! left or on Enter, not on every keystroke.
 
-use std::rc::Rc;
-
-use sendas_core::classify::RuleSet;
 use sendas_core::model::SendClass;
 use sendas_core::report::{AlertReport, AlertWindow, ClassCounts, FireBasis, ALERT_WINDOWS};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
@@ -26,10 +23,9 @@ pub const SHOWN_WINDOWS: usize = 200;
 
 #[derive(Properties, PartialEq)]
 pub struct AlertPanelProps {
-    /// The loaded analysis (every send, whatever the page's filters).
+    /// The loaded analysis (every send, whatever the page's filters), with the rule table its
+    /// sends were classified with: the exclusion is built from it.
     pub data: Data,
-    /// The rule table the sends were classified with: the exclusion is built from it.
-    pub rules: Rc<RuleSet>,
     /// The panel's inputs.
     pub form: AlertForm,
     /// Replace the inputs.
@@ -139,11 +135,12 @@ fn results(report: &AlertReport) -> Html {
 pub fn alert_panel(props: &AlertPanelProps) -> Html {
     let form = &props.form;
     let rule = form.rule();
-    // A pass over every send: only when the data, the rules or the rule change.
-    let report = use_memo((props.data.clone(), props.rules.clone(), rule.clone().ok()), |(data, rules, rule)| {
+    // A pass over every send: only when the data (a new result, or the same sends classified
+    // again) or the rule change.
+    let report = use_memo((props.data.clone(), rule.clone().ok()), |(data, rule)| {
         rule.as_ref().map(|rule| {
             let _measure = Measure::start("alerts");
-            rule.evaluate(&data.0.sends, rules)
+            rule.evaluate(&data.0.sends, &data.0.rules)
         })
     });
 

@@ -284,9 +284,6 @@ pub fn app() -> Html {
                     let _ = save_text("sendas-lens-events.csv", "text/csv", &events_csv(&lines));
                 })
             };
-            // The rule table these sends were classified with: the alert's exclusion and the KQL
-            // come from it, so they never disagree with the numbers shown beside them.
-            let rules = Rc::new(result.rules.clone());
             let selected = state.selected.and_then(|i| result.sends.get(i).cloned());
             // Opening a send asks the worker for its raw record (raw records stay in the worker).
             let on_select = {
@@ -323,8 +320,8 @@ pub fn app() -> Html {
                             note={summary.delay_note.clone()} workload={state.filters.workload.clone()} />
                     </div>
                     <div class="tuning">
-                        <AlertPanel data={data.clone()} rules={rules.clone()} form={(*alert_form).clone()} on_change={on_alert_form} />
-                        <KqlPanel rules={rules} alert={alert_form.rule()} />
+                        <AlertPanel data={data.clone()} form={(*alert_form).clone()} on_change={on_alert_form} />
+                        <KqlPanel data={data.clone()} alert={alert_form.rule()} />
                     </div>
                     <div class={classes!("table-area", selected.is_some().then_some("with-detail"))}>
                         <EventsTable data={data.clone()} rows={(*rows).clone()} sort={state.sort} selected={state.selected}

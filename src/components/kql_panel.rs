@@ -3,10 +3,7 @@
 //! with, shown as text, copied to the clipboard or saved as a `.kql` file. Generating a query is
 //! cheap and pure, so it runs here on the page.
 
-use std::rc::Rc;
-
 use js_sys::{Function, Promise, Reflect};
-use sendas_core::classify::RuleSet;
 use sendas_core::kql::Target;
 use sendas_core::report::AlertRule;
 use wasm_bindgen::{JsCast, JsValue};
@@ -15,13 +12,15 @@ use web_sys::{Element, HtmlElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use crate::download::save_text;
+use crate::state::Data;
 use crate::text::visible;
 use crate::tuning::{kql, kql_file_name, target_named, QueryKind, TARGETS};
 
 #[derive(Properties, PartialEq)]
 pub struct KqlPanelProps {
-    /// The rule table the sends were classified with.
-    pub rules: Rc<RuleSet>,
+    /// The loaded analysis: the KQL is generated from the rule table its sends were classified
+    /// with.
+    pub data: Data,
     /// The alert tuned in the alert panel, or why its inputs do not read.
     pub alert: Result<AlertRule, String>,
 }
@@ -97,10 +96,9 @@ pub fn kql_panel(props: &KqlPanelProps) -> Html {
     let query = use_state(|| QueryKind::Classify);
     let status = use_state(|| None::<&'static str>);
     let pre = use_node_ref();
-    let text =
-        use_memo((props.rules.clone(), *target, *query, props.alert.clone()), |(rules, target, query, alert)| {
-            kql(rules, *target, *query, alert)
-        });
+    let text = use_memo((props.data.clone(), *target, *query, props.alert.clone()), |(data, target, query, alert)| {
+        kql(&data.0.rules, *target, *query, alert)
+    });
 
     let on_target = {
         let (target, status) = (target.clone(), status.clone());
