@@ -44,7 +44,7 @@ mod text;
 pub mod time;
 
 pub use analysis::{
-    Analysis, AnalysisResult, Input, MemoryInput, NoUsableInput, Progress, ReadError, SourceMeta, SourceReader,
-    KEPT_ERRORS,
+    Analysis, AnalysisResult, Input, JoinError, MemoryInput, NoUsableInput, Progress, ReadError, SourceMeta,
+    SourceReader, KEPT_ERRORS,
 };
 pub use ingest::PURVIEW_EXPORT_CAP;

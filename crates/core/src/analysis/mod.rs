@@ -13,6 +13,7 @@
 
 mod delays;
 mod inputs;
+mod parts;
 mod reader;
 mod records;
 mod repeats;
@@ -27,6 +28,7 @@ use crate::ingest::{EventSink, FatalError, Format, IngestStats, PlainRecord, Row
 use crate::model::{ArrivalSource, AuditEvent, SourceRef};
 use crate::report::{ClassifiedEvent, OwnerChangeRow, Summary};
 pub use inputs::{Input, MemoryInput, NoUsableInput, Progress};
+pub use parts::JoinError;
 pub use reader::{ReadError, SourceReader};
 use records::{Inserted, NewRecord, RecordKey, Records, Workloads, MAX_TRACKED_SOURCES};
 use repeats::{send_digest, Copy};
@@ -105,6 +107,19 @@ impl AnalysisResult {
 /// The name of the input a record was read from, among these names by input number.
 fn source_name(names: &[String], source: SourceRef) -> &str {
     names.get(source.file as usize).map_or("", String::as_str)
+}
+
+/// How an analysis taken in by [`Analysis::absorb`] follows this one.
+#[derive(Clone, Copy, Debug)]
+enum Joint {
+    /// Its inputs were read after this one's.
+    NewInputs,
+    /// Its one input is the next part of this one's last input; its line numbers count from
+    /// `line_offset` lines before the true ones.
+    SamePart {
+        /// Lines to add to its line numbers.
+        line_offset: u64,
+    },
 }
 
 /// Rejected records kept whole; the rest are only counted, by input and reason. A file of
@@ -242,7 +257,16 @@ impl Analysis {
     /// the one a single pass over every input gives. `later`'s settings (rules, limits) are not
     /// used: both must have been made with the same ones.
     pub fn merge(&mut self, later: Analysis) {
-        let offset = self.sources.len() as u32;
+        self.absorb(later, Joint::NewInputs);
+    }
+
+    /// Adds `later` as [`Analysis::merge`] does, its inputs new ones or, for
+    /// [`Joint::SamePart`], its one input the rest of this one's last.
+    fn absorb(&mut self, later: Analysis, joint: Joint) {
+        let (offset, lines) = match joint {
+            Joint::NewInputs => (self.sources.len() as u32, 0),
+            Joint::SamePart { line_offset } => (self.sources.len() as u32 - 1, line_offset),
+        };
         // Which input first held each of `later`'s records, in this analysis's numbering.
         let first_inputs: Vec<u32> =
             (0..later.records.len()).map(|record| later.first_input(record) + offset).collect();
@@ -276,6 +300,7 @@ impl Analysis {
         }
         for ((mut send, record), digest) in later.sends.into_iter().zip(later.send_records).zip(later.send_digests) {
             send.event.source.file += offset;
+            send.event.source.line += lines;
             self.offer_send(outcomes[record as usize], wins[record as usize], send, digest);
         }
         for (change, record) in later.owner_changes.into_iter().zip(later.owner_change_records) {
@@ -284,18 +309,37 @@ impl Analysis {
                 self.owner_change_records.push(record);
             }
         }
+        let moved = |mut error: RowError| {
+            error.source.file += offset;
+            error.source.line += lines;
+            if let crate::ingest::RowErrorKind::DamagedRecord { last_line } = &mut error.kind {
+                *last_line += lines;
+            }
+            error
+        };
         let room = KEPT_ERRORS.saturating_sub(self.errors.len());
-        self.errors.extend(later.errors.into_iter().take(room).map(|mut e| {
-            e.source.file += offset;
-            e
-        }));
-        // Tallies are per input, and `later`'s inputs are new here: they only move.
-        self.reject_tallies.extend(later.reject_tallies.into_iter().map(|mut tally| {
+        self.errors.extend(later.errors.into_iter().take(room).map(moved));
+        for mut tally in later.reject_tallies {
             tally.file += offset;
-            tally.first.source.file += offset;
-            tally
-        }));
-        self.sources.extend(later.sources);
+            tally.first = moved(tally.first);
+            tally.last_line += lines;
+            // Tallies are per input and reason: a part of the same input adds to its own.
+            let same = self.reject_tallies.iter_mut().find(|t| t.file == tally.file && t.reason == tally.reason);
+            match same {
+                Some(same) => {
+                    same.count += tally.count;
+                    same.last_line = tally.last_line;
+                }
+                None => self.reject_tallies.push(tally),
+            }
+        }
+        let mut sources = later.sources.into_iter();
+        if let Joint::SamePart { .. } = joint {
+            if let (Some(last), Some(rest)) = (self.sources.last_mut(), sources.next()) {
+                last.continue_with(rest);
+            }
+        }
+        self.sources.extend(sources);
     }
 
     /// Notes which input held new record number `record` first (tracked from the first record

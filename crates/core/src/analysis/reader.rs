@@ -21,6 +21,12 @@ pub struct SourceReader<'a> {
     outcome: Result<(), FatalError>,
 }
 
+impl<'a> SourceReader<'a> {
+    pub(super) fn new(analysis: &'a mut Analysis, file: u32, ingestor: Ingestor) -> Self {
+        Self { analysis, file, ingestor, outcome: Ok(()) }
+    }
+}
+
 impl SourceReader<'_> {
     /// Reads the next chunk. An `Err` means the input is unusable: later chunks are ignored,
     /// and [`SourceReader::finish`] returns the same error.
@@ -38,12 +44,26 @@ impl SourceReader<'_> {
 
     /// Ends the input and records how reading it went.
     pub fn finish(mut self) -> Result<Format, FatalError> {
+        self.note_part_end();
         let outcome = std::mem::replace(&mut self.outcome, Ok(())).and_then(|()| self.ingestor.finish(self.analysis));
         let format = self.ingestor.format();
         self.analysis.finish_source(self.file, format, self.ingestor.stats(), outcome.as_ref().err().cloned());
         // Every record rejected before one showed the format: the input was read (its rows are
         // counted), but there is no format to name.
         outcome.and(format.ok_or(FatalError::Empty))
+    }
+
+    /// Records the counts so far and how the bytes so far end, without ending the input.
+    pub(super) fn end_part(mut self) {
+        self.note_part_end();
+        let error = self.outcome.clone().err();
+        self.analysis.finish_source(self.file, self.ingestor.format(), self.ingestor.stats(), error);
+    }
+
+    fn note_part_end(&mut self) {
+        if let Some(source) = self.analysis.sources.get_mut(self.file as usize) {
+            source.part_end = self.ingestor.part_end();
+        }
     }
 
     /// The bytes could not be read (an I/O or browser file error, said in `reason`): the input
@@ -61,7 +81,7 @@ impl Analysis {
         let file = self.add_source(meta);
         let mut ingestor = Ingestor::with_record_limit(file, self.record_limit);
         ingestor.set_fast_lane(self.fast_lane);
-        SourceReader { analysis: self, file, ingestor, outcome: Ok(()) }
+        SourceReader::new(self, file, ingestor)
     }
 
     /// Reads a whole input held in memory (tests, small files).

@@ -47,6 +47,16 @@ impl CsvStage {
         table.feed(text, &mut CsvRows { rows, sink, header, header_quoted: *header_quoted, cut: false });
     }
 
+    /// The header has been read and the text so far ends between two rows.
+    pub(crate) fn at_row_boundary(&self) -> bool {
+        self.header.is_some() && self.table.at_row_boundary()
+    }
+
+    /// Line breaks read so far.
+    pub(crate) fn line_breaks(&self) -> u64 {
+        self.table.line_breaks()
+    }
+
     pub(crate) fn finish(&mut self, rows: &mut RowState, sink: &mut dyn EventSink) {
         let Self { table, header, header_quoted } = self;
         // Only the final row can be cut inside quotes.

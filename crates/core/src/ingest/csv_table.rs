@@ -238,6 +238,17 @@ impl CsvTable {
         Some(())
     }
 
+    /// True when the bytes so far end exactly after a row's line break, with nothing of the
+    /// next row read: a part of an input may end (and the next begin) here.
+    pub(crate) fn at_row_boundary(&self) -> bool {
+        !self.in_record && self.out_len == 0 && self.ends_len == 0 && self.last_byte == Some(b'\n')
+    }
+
+    /// Line breaks read so far, inside quoted fields too.
+    pub(crate) fn line_breaks(&self) -> u64 {
+        self.reader.line() - 1 + self.fast_lines
+    }
+
     /// True when the input so far ends inside a quoted field: called before
     /// [`CsvTable::finish`], it says the last row was cut (csv-core would silently close it).
     pub(crate) fn has_open_quote(&self) -> bool {

@@ -27,6 +27,7 @@ mod json_stage;
 mod rows;
 pub mod sink;
 mod skim;
+pub mod split;
 pub mod stats;
 
 use csv_stage::CsvStage;
@@ -91,6 +92,8 @@ pub struct Ingestor {
     scratch: Vec<u8>,
     stage: Stage,
     rows: RowState,
+    /// Line breaks in the head a part's reader was primed with ([`Ingestor::resume`]).
+    head_line_breaks: u64,
 }
 
 impl Ingestor {
@@ -106,6 +109,7 @@ impl Ingestor {
             scratch: Vec::new(),
             stage: Stage::Sniffing(Vec::new()),
             rows: RowState::new(file, record_limit),
+            head_line_breaks: 0,
         }
     }
 

@@ -17,6 +17,9 @@ pub(crate) struct DateOrderHint {
     /// The order ambiguous dates are read in.
     pub order: DateOrder,
     learned: bool,
+    /// An ambiguous date was read with the order: what was read depended on the rows before.
+    /// A part of an input read on its own (`ingest::split`) is only valid when it did not.
+    pub consulted: bool,
 }
 
 impl DateOrderHint {
@@ -25,6 +28,19 @@ impl DateOrderHint {
             self.order = order;
             self.learned = true;
         }
+    }
+
+    /// The order the input has shown, if it has.
+    pub(crate) fn learned(&self) -> Option<DateOrder> {
+        self.learned.then_some(self.order)
+    }
+
+    /// Reads a timestamp field that may be a locale date, in the order shown so far.
+    pub(crate) fn parse_field(&mut self, text: &str, what: &'static str) -> Result<DateTime<Utc>, RowErrorKind> {
+        let parsed = parse_timestamp(text, self.order)
+            .ok_or_else(|| RowErrorKind::BadTimestamp { field: what, value: clip(text) })?;
+        self.consulted |= parsed.ambiguous;
+        Ok(parsed.time)
     }
 }
 
@@ -72,6 +88,7 @@ pub(crate) fn resolve_time(
         Some((false, true)) => hint.learn(DateOrder::DayFirst),
         _ => {}
     }
+    hint.consulted |= parsed.ambiguous;
     if parsed.ambiguous && !hint.learned {
         notes.ambiguous_dates += 1;
     }

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::date_order::{parse_time_field, resolve_time, DateOrderHint, MappingNotes};
+use super::date_order::{resolve_time, DateOrderHint, MappingNotes};
 use super::record::{pick, RecordFields};
 use super::vocabulary::FieldId;
 use crate::ingest::error::RowErrorKind;
@@ -73,11 +73,9 @@ pub(crate) fn build_event<'a>(
         .or_else(|| outer.get(FieldId::UserId))
         .or_else(|| f(FieldId::LogonUserDisplayName));
     let (arrived, arrival_source) = match f(FieldId::IngestionTime) {
-        Some(text) => (Some(parse_time_field(text, "ingestion time", hint.order)?), Some(ArrivalSource::IngestionTime)),
+        Some(text) => (Some(hint.parse_field(text, "ingestion time")?), Some(ArrivalSource::IngestionTime)),
         None => match f(FieldId::ContentCreated) {
-            Some(text) => {
-                (Some(parse_time_field(text, "contentCreated", hint.order)?), Some(ArrivalSource::ContentCreated))
-            }
+            Some(text) => (Some(hint.parse_field(text, "contentCreated")?), Some(ArrivalSource::ContentCreated)),
             None => (None, None),
         },
     };
