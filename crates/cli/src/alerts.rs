@@ -9,7 +9,7 @@ use sendas_core::display::{to_json, visible as v};
 use sendas_core::model::{SendClass, SendOperation};
 use sendas_core::report::{parse_alert_window, AlertReport, AlertRule, AlertWindow, ClassCounts, FireBasis};
 
-use crate::{analyse, load_rules, ExportTimes, Fatal, RulesArg};
+use crate::{analyse, load_rules, ExportTimes, Fatal, RulesArg, Threads};
 
 /// Windows the text lists (the JSON lists every one).
 const SHOWN_WINDOWS: usize = 50;
@@ -29,6 +29,8 @@ pub struct AlertsArgs {
     times: ExportTimes,
     #[command(flatten)]
     rules: RulesArg,
+    #[command(flatten)]
+    threads: Threads,
 }
 
 /// The alert condition, as `alerts` evaluates it and `kql --query alert` writes it.
@@ -89,7 +91,7 @@ pub fn run(args: &AlertsArgs) -> Result<String, Fatal> {
     // The flags first: a typo should not cost a read of every file.
     let rule = args.rule.to_rule()?;
     let rules = load_rules(args.rules.path.as_deref())?;
-    let result = analyse(&args.files, &args.times, true, rules.clone(), !args.json)?;
+    let result = analyse(&args.files, &args.times, &args.threads, true, rules.clone(), !args.json)?;
     // The exclusion comes from the rules the sends were classified with, a tenant's own included.
     let report = rule.evaluate(&result.sends, &rules);
     Ok(if args.json { format!("{}\n", to_json(&report, true)) } else { text(&report, &args.rule.window) })

@@ -288,13 +288,55 @@ fn help_documents_every_flag() {
         assert!(top.contains(word), "{top}");
     }
     let summary = String::from_utf8(run(&["summary", "--help"]).stdout).unwrap();
-    assert!(summary.contains("--json") && summary.contains("--exported-at"), "{summary}");
+    assert!(
+        summary.contains("--json") && summary.contains("--exported-at") && summary.contains("--threads"),
+        "{summary}"
+    );
     let events = String::from_utf8(run(&["events", "--help"]).stdout).unwrap();
     assert!(events.contains("--jsonl") && events.contains("--exported-at"), "{events}");
     let generate = String::from_utf8(run(&["generate", "--help"]).stdout).unwrap();
     for flag in ["--format", "--rows", "--seed"] {
         assert!(generate.contains(flag), "{generate}");
     }
+}
+
+/// A large export read on one, two or three threads (and beside a second file, which is read
+/// after it): the same summary, events and alerts, byte for byte.
+#[test]
+fn the_thread_count_never_changes_the_output() {
+    let dir = std::env::temp_dir().join(format!("sendas-threads-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let big = dir.join("big.csv");
+    // Over 12 MiB: three parts of the core's 4 MiB minimum.
+    generate("purview-csv", 9_500, 3, &big);
+    assert!(std::fs::metadata(&big).unwrap().len() > 12 << 20);
+    let (big, daily) = (big.display().to_string(), fixture("daily-export-2026-11-20.csv").display().to_string());
+    let exported = [
+        "--exported-at",
+        "big.csv=2026-11-21T00:00:00Z",
+        "--exported-at",
+        "daily-export-2026-11-20.csv=2026-11-21T00:00:00Z",
+    ];
+    let outputs = |threads: &str| {
+        let mut all = Vec::new();
+        for command in [&["summary", "--json"][..], &["events", "--jsonl"], &["alerts", "--json"]] {
+            let mut args: Vec<&str> = command.to_vec();
+            args.extend(["--threads", threads, &big, &daily]);
+            args.extend(exported);
+            let out = run(&args);
+            assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+            all.push(out.stdout);
+        }
+        all
+    };
+    let one = outputs("1");
+    let summary: Value = serde_json::from_slice(&one[0]).unwrap();
+    assert_eq!(summary["rows_read"].as_u64().unwrap(), 9_500 + summary["sources"][1]["rows_read"].as_u64().unwrap());
+    for threads in ["2", "3"] {
+        assert!(outputs(threads) == one, "{threads} threads give other output than one");
+    }
+    assert_eq!(run(&["summary", "--threads", "0", &big]).status.code(), Some(2), "0 threads is refused");
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]

@@ -155,33 +155,50 @@ impl Analysis {
         let inputs: Vec<I> = inputs.into_iter().collect();
         let mut at = Progress { total: inputs.iter().map(Input::size).sum(), ..Progress::default() };
         // Each input is dropped once read, with its buffers and any reads still under way.
-        for mut input in inputs {
-            let meta = input.meta();
-            at.file.clone_from(&meta.name);
-            let (done_bytes, done_rows) = (at.bytes, at.rows);
-            let mut reader = self.start_source(meta);
-            let failure = loop {
-                match input.next_chunk().await {
-                    None => break None,
-                    Some(Err(reason)) => break Some(reason),
-                    Some(Ok(chunk)) => {
-                        let pushed = reader.push(chunk);
-                        let stats = reader.stats();
-                        (at.bytes, at.rows) = (done_bytes + stats.bytes, done_rows + stats.rows_read);
-                        progress(&at);
-                        if pushed.is_err() {
-                            break None;
-                        }
+        for input in inputs {
+            self.read_input(input, &mut at, &mut progress).await;
+        }
+        self.report()
+    }
+
+    /// Reads one input of several, as [`Analysis::analyse`] does, moving `at` on and calling
+    /// `progress` after each chunk (a face that reads some inputs otherwise, in parts on
+    /// several threads, reads the rest through here, then calls [`Analysis::report`]).
+    pub async fn read_input<I: Input>(
+        &mut self,
+        mut input: I,
+        at: &mut Progress,
+        progress: &mut impl FnMut(&Progress),
+    ) {
+        let meta = input.meta();
+        at.file.clone_from(&meta.name);
+        let (done_bytes, done_rows) = (at.bytes, at.rows);
+        let mut reader = self.start_source(meta);
+        let failure = loop {
+            match input.next_chunk().await {
+                None => break None,
+                Some(Err(reason)) => break Some(reason),
+                Some(Ok(chunk)) => {
+                    let pushed = reader.push(chunk);
+                    let stats = reader.stats();
+                    (at.bytes, at.rows) = (done_bytes + stats.bytes, done_rows + stats.rows_read);
+                    progress(at);
+                    if pushed.is_err() {
+                        break None;
                     }
                 }
-            };
-            (at.bytes, at.rows) = (done_bytes + input.size(), done_rows + reader.stats().rows_read);
-            match failure {
-                Some(reason) => reader.unreadable(reason),
-                // An unusable input is recorded as such; the next is read all the same.
-                None => drop(reader.finish()),
             }
+        };
+        (at.bytes, at.rows) = (done_bytes + input.size(), done_rows + reader.stats().rows_read);
+        match failure {
+            Some(reason) => reader.unreadable(reason),
+            // An unusable input is recorded as such; the next is read all the same.
+            None => drop(reader.finish()),
         }
+    }
+
+    /// The report on every input read: [`Analysis::finish`], unless no input was usable.
+    pub fn report(self) -> Result<AnalysisResult, NoUsableInput> {
         let result = self.finish();
         if result.summary.unusable_inputs.len() == result.summary.sources.len() {
             return Err(NoUsableInput { inputs: result.summary.unusable_inputs });

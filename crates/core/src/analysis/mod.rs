@@ -195,6 +195,18 @@ impl Analysis {
         }
     }
 
+    /// An empty analysis with this one's rules and settings: for a part of an input read
+    /// elsewhere (another thread, another worker) and joined or merged back.
+    pub fn with_same_settings(&self) -> Self {
+        Self {
+            keep_send_details: self.keep_send_details,
+            keep_raw_records: self.keep_raw_records,
+            record_limit: self.record_limit,
+            fast_lane: self.fast_lane,
+            ..Self::new(self.rules.clone())
+        }
+    }
+
     /// Skips records larger than `bytes` in inputs read from now on (the default is
     /// [`MAX_RECORD_BYTES`]; tests and fuzzing use small limits).
     pub fn set_record_limit(&mut self, bytes: usize) {
