@@ -21,6 +21,18 @@ fn read_in_parts(
     points: &[usize],
     chunk: usize,
 ) -> Option<(usize, Result<AnalysisResult, JoinError>)> {
+    read_in_parts_via(name, bytes, points, chunk, false)
+}
+
+/// As [`read_in_parts`]; with `posted`, every part but the first crosses as bytes (as the
+/// browser's workers post them) before the join.
+fn read_in_parts_via(
+    name: &str,
+    bytes: &[u8],
+    points: &[usize],
+    chunk: usize,
+    posted: bool,
+) -> Option<(usize, Result<AnalysisResult, JoinError>)> {
     let splitter = Splitter::new(&bytes[..bytes.len().min(1 << 20)])?;
     let cuts = points.iter().filter(|&&p| p < bytes.len()).filter_map(|&p| {
         let window = &bytes[p..(p + SPLIT_WINDOW).min(bytes.len())];
@@ -47,7 +59,10 @@ fn read_in_parts(
         } else {
             reader.finish_part();
         }
-        analysis
+        match posted && i > 0 {
+            true => Analysis::from_bytes(&Analysis::default(), &analysis.to_bytes()).expect("a part crosses"),
+            false => analysis,
+        }
     });
     let joined = Analysis::join_parts(parts.collect());
     Some((ranges.len(), joined.map(Analysis::finish)))
@@ -112,7 +127,8 @@ proptest! {
         for (name, bytes) in csv_exports(seed) {
             let points: Vec<usize> = fractions.iter().map(|f| (f * bytes.len() as f64) as usize).collect();
             let whole = one_pass(&name, &bytes);
-            let (parts, joined) = read_in_parts(&name, &bytes, &points, chunk).expect("generated exports are cut");
+            let posted = seed % 2 == 0;
+            let (parts, joined) = read_in_parts_via(&name, &bytes, &points, chunk, posted).expect("generated exports are cut");
             prop_assert!(parts >= 2);
             let joined = joined.unwrap_or_else(|e| panic!("{name} at {points:?}: {e}"));
             assert_identical(&joined, &whole, &format!("{name} cut near {points:?} in chunks of {chunk}"));

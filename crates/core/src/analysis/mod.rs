@@ -19,6 +19,7 @@ mod records;
 mod repeats;
 mod source;
 mod summary;
+mod wire;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

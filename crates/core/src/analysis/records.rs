@@ -14,7 +14,7 @@ pub(crate) const MAX_TRACKED_SOURCES: usize = 64;
 
 /// A record's identity for de-duplication. Record ids are GUIDs almost always; a GUID key is
 /// 16 bytes instead of a 36-byte string.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub(crate) enum RecordKey {
     Guid(u128),
     Text(Box<str>),
@@ -92,7 +92,7 @@ const CONFLICT: u8 = 32;
 const NOT_ARRIVED: i64 = i64::MIN;
 
 /// One record as it enters the store: what it is known by, when it happened, where it was seen.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct NewRecord {
     /// Its id, if it has one.
     pub key: Option<RecordKey>,
@@ -404,7 +404,7 @@ impl Records {
     }
 
     /// Every record in order, as it would enter another store.
-    fn into_new_records(mut self) -> impl Iterator<Item = NewRecord> {
+    pub(crate) fn into_new_records(mut self) -> impl Iterator<Item = NewRecord> {
         let mut texts: Vec<Option<Box<str>>> = vec![None; self.len()];
         for (text, record) in std::mem::take(&mut self.text_index) {
             texts[record as usize] = Some(text);
@@ -417,6 +417,15 @@ impl Records {
     /// duplicate of it. `presence` moves a record's presence bits, and `workload_id` its
     /// workload, into this store's numbering. Returns what became of each of `later`'s
     /// records, by its number there.
+    /// A store of these records, in this order (none repeating another).
+    pub(crate) fn from_new_records(records: impl IntoIterator<Item = NewRecord>) -> Self {
+        let mut store = Self::default();
+        for record in records {
+            store.insert(record, |w| w);
+        }
+        store
+    }
+
     pub(crate) fn merge(
         &mut self,
         later: Records,

@@ -1,14 +1,15 @@
 //! What can go wrong: a record that cannot be read ([`RowError`]), and an input that cannot be
 //! used at all ([`FatalError`]).
 
+use std::borrow::Cow;
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::SourceRef;
 
 /// Which JSON text an error is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum JsonPart {
     /// The AuditData column of a CSV row (or an AuditData string inside a JSON record).
@@ -18,7 +19,7 @@ pub enum JsonPart {
 }
 
 /// Why one record was not accepted.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum RowErrorKind {
     /// The record's JSON does not parse.
@@ -40,12 +41,12 @@ pub enum RowErrorKind {
     /// A field every record needs is absent.
     MissingField {
         /// The field's name.
-        field: &'static str,
+        field: Cow<'static, str>,
     },
     /// A timestamp that is not a valid date and time.
     BadTimestamp {
         /// Which field.
-        field: &'static str,
+        field: Cow<'static, str>,
         /// The text (shortened).
         value: String,
     },
@@ -143,7 +144,7 @@ impl fmt::Display for RowErrorKind {
 }
 
 /// A rejected record: where, and why.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RowError {
     /// The input and line the record starts on.
     pub source: SourceRef,

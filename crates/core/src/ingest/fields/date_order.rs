@@ -38,7 +38,7 @@ impl DateOrderHint {
     /// Reads a timestamp field that may be a locale date, in the order shown so far.
     pub(crate) fn parse_field(&mut self, text: &str, what: &'static str) -> Result<DateTime<Utc>, RowErrorKind> {
         let parsed = parse_timestamp(text, self.order)
-            .ok_or_else(|| RowErrorKind::BadTimestamp { field: what, value: clip(text) })?;
+            .ok_or_else(|| RowErrorKind::BadTimestamp { field: what.into(), value: clip(text) })?;
         self.consulted |= parsed.ambiguous;
         Ok(parsed.time)
     }
@@ -58,7 +58,7 @@ pub(crate) fn parse_time_field(
 ) -> Result<DateTime<Utc>, RowErrorKind> {
     parse_timestamp(text, order)
         .map(|t| t.time)
-        .ok_or_else(|| RowErrorKind::BadTimestamp { field: what, value: clip(text) })
+        .ok_or_else(|| RowErrorKind::BadTimestamp { field: what.into(), value: clip(text) })
 }
 
 /// `AuditData.CreationTime` (ISO, UTC) wins; the envelope's locale date is the fallback,
@@ -79,10 +79,10 @@ pub(crate) fn resolve_time(
         return Ok(time);
     }
     let Some(text) = envelope else {
-        return Err(RowErrorKind::MissingField { field: "CreationTime" });
+        return Err(RowErrorKind::MissingField { field: "CreationTime".into() });
     };
     let parsed = parse_timestamp(text, hint.order)
-        .ok_or_else(|| RowErrorKind::BadTimestamp { field: "CreationDate", value: clip(text) })?;
+        .ok_or_else(|| RowErrorKind::BadTimestamp { field: "CreationDate".into(), value: clip(text) })?;
     match parsed.slash_readings {
         Some((true, false)) => hint.learn(DateOrder::MonthFirst),
         Some((false, true)) => hint.learn(DateOrder::DayFirst),

@@ -59,7 +59,7 @@ pub(crate) fn build_event<'a>(
     let inner = outer.inner.as_deref();
     let f = |field| pick(outer, inner, field);
 
-    let operation = f(FieldId::Operation).ok_or(RowErrorKind::MissingField { field: "Operation" })?;
+    let operation = f(FieldId::Operation).ok_or(RowErrorKind::MissingField { field: "Operation".into() })?;
     let time = resolve_time(outer, inner, hint, notes)?;
 
     let record_type = f(FieldId::RecordType);
@@ -257,9 +257,9 @@ mod tests {
     fn missing_fields_and_bad_json_are_explained() {
         assert_eq!(
             event(r#"{"CreationTime":"2026-01-24T06:54:24"}"#),
-            Err(RowErrorKind::MissingField { field: "Operation" })
+            Err(RowErrorKind::MissingField { field: "Operation".into() })
         );
-        assert_eq!(event(r#"{"Operation":"Send"}"#), Err(RowErrorKind::MissingField { field: "CreationTime" }));
+        assert_eq!(event(r#"{"Operation":"Send"}"#), Err(RowErrorKind::MissingField { field: "CreationTime".into() }));
         assert!(matches!(
             event(r#"{"Operation":"Send","CreationTime":"soon"}"#),
             Err(RowErrorKind::BadTimestamp { .. })
