@@ -14,7 +14,7 @@ pub(crate) const MAX_TRACKED_SOURCES: usize = 64;
 
 /// A record's identity for de-duplication. Record ids are GUIDs almost always; a GUID key is
 /// 16 bytes instead of a 36-byte string.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum RecordKey {
     Guid(u128),
     Text(Box<str>),
@@ -92,7 +92,7 @@ const CONFLICT: u8 = 32;
 const NOT_ARRIVED: i64 = i64::MIN;
 
 /// One record as it enters the store: what it is known by, when it happened, where it was seen.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct NewRecord {
     /// Its id, if it has one.
     pub key: Option<RecordKey>,
@@ -108,6 +108,31 @@ pub(crate) struct NewRecord {
     pub send: bool,
     /// Copies that differ were seen already (a record coming from another store).
     pub conflict: bool,
+}
+
+/// Reads [`Records::to_bytes`]' bytes, checking each length against what is left.
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+        let end = self.at.checked_add(n).filter(|&end| end <= self.bytes.len()).ok_or("the records are cut short")?;
+        let taken = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(taken)
+    }
+
+    /// `n` items of `size` bytes.
+    fn items(&mut self, n: usize, size: usize) -> Result<std::slice::ChunksExact<'a, u8>, String> {
+        Ok(self.take(n.checked_mul(size).ok_or("the records are cut short")?)?.chunks_exact(size))
+    }
+
+    fn u32(&mut self) -> Result<u32, String> {
+        let b = self.take(4)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
 }
 
 /// Every distinct record, column by column.
@@ -131,6 +156,9 @@ pub(crate) struct Records {
     guid_index: HashTable<u32>,
     text_index: hashbrown::HashMap<Box<str>, u32>,
     hasher: DefaultHashBuilder,
+    /// `guid_index` lacks the records: the columns came as bytes ([`Records::from_bytes`]), and
+    /// most such stores are only ever read out; it is built at the first insert.
+    unindexed: bool,
 }
 
 /// Workload names by number, in the order records first show them.
@@ -231,6 +259,9 @@ impl Records {
     /// came with; it is asked only for new records, so workloads are numbered in the order
     /// records first show them.
     pub(crate) fn insert(&mut self, record: NewRecord, workload_id: impl FnOnce(u16) -> u16) -> Inserted {
+        if self.unindexed {
+            self.build_guid_index();
+        }
         if let Some(found) = record.key.as_ref().and_then(|key| self.find(key)) {
             self.add_presence(found, record.presence);
             self.set_arrival(found, record.arrived);
@@ -417,13 +448,68 @@ impl Records {
     /// duplicate of it. `presence` moves a record's presence bits, and `workload_id` its
     /// workload, into this store's numbering. Returns what became of each of `later`'s
     /// records, by its number there.
-    /// A store of these records, in this order (none repeating another).
-    pub(crate) fn from_new_records(records: impl IntoIterator<Item = NewRecord>) -> Self {
-        let mut store = Self::default();
-        for record in records {
-            store.insert(record, |w| w);
+    /// Indexes the records by GUID or digest (every keyed record without a text id).
+    fn build_guid_index(&mut self) {
+        self.unindexed = false;
+        let texts: std::collections::HashSet<u32> = self.text_index.values().copied().collect();
+        let (guids, hasher) = (&self.guids, &self.hasher);
+        for record in 0..self.times.len() as u32 {
+            if self.flags[record as usize] & KEYED != 0 && !texts.contains(&record) {
+                let hash = hasher.hash_one(guids[record as usize]);
+                self.guid_index.insert_unique(hash, record, |&r| hasher.hash_one(guids[r as usize]));
+            }
         }
-        store
+    }
+
+    /// The columns as bytes, appended to `out` ([`Records::from_bytes`] reads them back).
+    pub(crate) fn to_bytes(&self, out: &mut Vec<u8>) {
+        let n = self.len();
+        out.extend_from_slice(&(n as u32).to_le_bytes());
+        out.extend_from_slice(&self.flags);
+        self.times.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
+        self.workloads.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
+        self.guids.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
+        for column in [&self.presence, &self.arrivals.iter().map(|&a| a as u64).collect::<Vec<u64>>()] {
+            out.push(u8::from(!column.is_empty()));
+            column.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
+        }
+        out.extend_from_slice(&(self.text_index.len() as u32).to_le_bytes());
+        for (text, record) in &self.text_index {
+            out.extend_from_slice(&record.to_le_bytes());
+            out.extend_from_slice(&(text.len() as u32).to_le_bytes());
+            out.extend_from_slice(text.as_bytes());
+        }
+    }
+
+    /// A store from [`Records::to_bytes`]' bytes at the start of `bytes`, and the bytes it took.
+    /// Lengths are checked against the bytes there are, so damaged bytes are an `Err`.
+    pub(crate) fn from_bytes(bytes: &[u8]) -> Result<(Self, usize), String> {
+        let mut at = Cursor { bytes, at: 0 };
+        let n = at.u32()? as usize;
+        let mut store = Self { unindexed: true, ..Self::default() };
+        store.flags = at.take(n)?.to_vec();
+        store.times = at.items(n, 8)?.map(|c| i64::from_le_bytes(c.try_into().unwrap_or_default())).collect();
+        store.workloads = at.items(n, 2)?.map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+        store.guids = at.items(n, 16)?.map(|c| u128::from_le_bytes(c.try_into().unwrap_or_default())).collect();
+        let mut column = || -> Result<Vec<u64>, String> {
+            match at.take(1)?[0] {
+                0 => Ok(Vec::new()),
+                _ => Ok(at.items(n, 8)?.map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default())).collect()),
+            }
+        };
+        store.presence = column()?;
+        store.arrivals = column()?.into_iter().map(|a| a as i64).collect();
+        let texts = at.u32()?;
+        for _ in 0..texts {
+            let record = at.u32()?;
+            let len = at.u32()? as usize;
+            let text = std::str::from_utf8(at.take(len)?).map_err(|_| "an id is not text")?;
+            if record as usize >= n {
+                return Err("an id names no record".into());
+            }
+            store.text_index.insert(text.into(), record);
+        }
+        Ok((store, at.at))
     }
 
     pub(crate) fn merge(

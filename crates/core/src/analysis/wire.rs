@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::records::{NewRecord, Records, Workloads};
+use super::records::{Records, Workloads};
 use super::source::{SourceMeta, SourceState};
 use super::{Analysis, RejectTally};
 use crate::ingest::split::PartEnd;
@@ -16,7 +16,6 @@ use crate::report::{ClassifiedEvent, OwnerChangeRow};
 #[derive(Serialize, Deserialize)]
 struct Wire {
     sources: Vec<WireSource>,
-    records: Vec<NewRecord>,
     first_inputs: Option<Vec<u32>>,
     workloads: Vec<String>,
     sends: Vec<ClassifiedEvent>,
@@ -69,7 +68,6 @@ impl Analysis {
                     part_end: s.part_end,
                 })
                 .collect(),
-            records: self.records.into_new_records().collect(),
             first_inputs: self.first_inputs,
             workloads: self.workloads.names,
             sends: self.sends,
@@ -84,8 +82,14 @@ impl Analysis {
                 .map(|t| WireTally { file: t.file, count: t.count, first: t.first, last_line: t.last_line })
                 .collect(),
         };
-        // Plain data into a Vec: it cannot fail.
-        serde_json::to_vec(&wire).unwrap_or_default()
+        // The records as columns of numbers (most of a large part); the rest as JSON. Plain data
+        // into a Vec: it cannot fail.
+        let json = serde_json::to_vec(&wire).unwrap_or_default();
+        let mut bytes = Vec::with_capacity(json.len() + 4 + self.records.len() * 48);
+        bytes.extend_from_slice(&(json.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(&json);
+        self.records.to_bytes(&mut bytes);
+        bytes
     }
 
     /// An analysis from [`Analysis::to_bytes`], with `like`'s settings ([`Analysis::with_same_settings`]).
@@ -103,13 +107,20 @@ impl Analysis {
     /// assert!(Analysis::from_bytes(&Analysis::default(), &bytes[..10]).is_err());
     /// ```
     pub fn from_bytes(like: &Analysis, bytes: &[u8]) -> Result<Analysis, String> {
-        let wire: Wire = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
-        let records = wire.records.len();
+        let cut = || "the analysis is cut short".to_owned();
+        let json_len = u32::from_le_bytes(bytes.get(..4).ok_or_else(cut)?.try_into().map_err(|_| cut())?) as usize;
+        let json = bytes.get(4..json_len.checked_add(4).ok_or_else(cut)?).ok_or_else(cut)?;
+        let wire: Wire = serde_json::from_slice(json).map_err(|e| e.to_string())?;
+        let (store, used) = Records::from_bytes(&bytes[4 + json_len..])?;
+        if 4 + json_len + used != bytes.len() {
+            return Err("bytes follow the analysis".into());
+        }
+        let records = store.len();
         let consistent = wire.send_records.len() == wire.sends.len()
             && wire.send_digests.len() == wire.sends.len()
             && wire.owner_change_records.len() == wire.owner_changes.len()
             && wire.send_records.iter().chain(&wire.owner_change_records).all(|&r| (r as usize) < records)
-            && wire.records.iter().all(|r| (r.workload as usize) < wire.workloads.len())
+            && store.workloads.iter().all(|&w| (w as usize) < wire.workloads.len())
             && wire.first_inputs.as_ref().is_none_or(|f| f.len() == records);
         if !consistent {
             return Err("the parts of the analysis do not fit together".into());
@@ -134,9 +145,9 @@ impl Analysis {
         for name in &wire.workloads {
             workloads.id(name);
         }
-        analysis.records = Records::from_new_records(wire.records);
-        if workloads.names.len() != wire.workloads.len() || analysis.records.len() != records {
-            return Err("the records of the analysis repeat one another".into());
+        analysis.records = store;
+        if workloads.names.len() != wire.workloads.len() {
+            return Err("the workloads of the analysis repeat one another".into());
         }
         analysis.workloads = workloads;
         analysis.first_inputs = wire.first_inputs;
@@ -158,5 +169,46 @@ impl Analysis {
             })
             .collect();
         Ok(analysis)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::generate::write_export;
+    use crate::ingest::Format;
+
+    fn part() -> Analysis {
+        let mut bytes = Vec::new();
+        write_export(Format::PurviewCsv, 300, 9, &mut bytes).unwrap();
+        // Repeats and a text id, so every column is there.
+        bytes.extend_from_slice(b"2026-11-20T09:00:00,kim@contoso.com,FileAccessed,\"{\"\"Id\"\":\"\"not-a-guid\"\",\"\"Operation\"\":\"\"FileAccessed\"\",\"\"CreationTime\"\":\"\"2026-11-20T09:00:00\"\"}\"\n");
+        let mut analysis = Analysis::default();
+        analysis.read_source(SourceMeta { name: "a.csv".into(), exported_at: None }, &bytes).unwrap();
+        analysis
+    }
+
+    #[test]
+    fn a_part_crosses_whole_and_damage_is_an_error_not_a_panic() {
+        let whole = part().finish();
+        let bytes = part().to_bytes();
+        let back = Analysis::from_bytes(&Analysis::default(), &bytes).unwrap().finish();
+        assert_eq!(back, whole);
+        for cut in (0..bytes.len()).step_by(97) {
+            assert!(Analysis::from_bytes(&Analysis::default(), &bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(Analysis::from_bytes(&Analysis::default(), &longer).is_err());
+        // Any byte changed: read or refused, never a panic.
+        for at in (0..bytes.len()).step_by(13) {
+            let mut damaged = bytes.clone();
+            damaged[at] ^= 0xA5;
+            if let Ok(analysis) = Analysis::from_bytes(&Analysis::default(), &damaged) {
+                let mut joined = part();
+                joined.merge(analysis);
+                joined.finish();
+            }
+        }
     }
 }
