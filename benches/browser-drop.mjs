@@ -1,6 +1,7 @@
 // Time from handing a file to the release build in headless Chromium to its rendered result.
 //
 //   node benches/browser-drop.mjs FILE [RUNS]      (build dist/ first: trunk build --release --offline)
+//   WORKERS=N node benches/browser-drop.mjs …      the app's worker count forced (?workers=N)
 //
 // Prints, per run, seconds from setInputFiles to the charts being drawn, the throughput in
 // MB/s, the peak resident memory of the tab's renderer process (page and worker, Wasm memory
@@ -19,7 +20,7 @@ if (!file) {
   process.exit(2);
 }
 const runs = Number(runsArg || 3);
-const dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
+const dist = process.env.DIST || join(dirname(fileURLToPath(import.meta.url)), '..', 'dist'); // DIST=DIR: another build
 const MIME = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css' };
 const server = createServer(async (req, res) => {
   const path = new URL(req.url, 'http://x').pathname.slice(1) || 'index.html';
@@ -43,7 +44,7 @@ for (let i = 0; i < runs; i++) {
   page.on('worker', (w) => workers.push(w));
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Performance.enable');
-  await page.goto(url);
+  await page.goto(url + (process.env.WORKERS ? `?workers=${process.env.WORKERS}` : ''));
   await page.waitForSelector('[data-testid=file-input]');
   // Main-thread tasks over 50 ms while the worker parses: each is a stretch of dropped frames.
   await page.evaluate(() => {

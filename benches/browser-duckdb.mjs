@@ -113,7 +113,8 @@ async function open(marker, url) {
 // like DuckDB's instantiate.
 async function appRun(i) {
   const marker = `--sendas-bench-run=${process.pid}-app-${i}`;
-  const { browser, tab } = await open(marker, origin.app);
+  // WORKERS=N forces the app's worker count (?workers=N); else the browser's cores decide.
+  const { browser, tab } = await open(marker, origin.app + (process.env.WORKERS ? `?workers=${process.env.WORKERS}` : ''));
   await tab.waitForSelector('[data-testid=file-input]');
   const workerStart = await tab.waitForFunction(
     () => performance.getEntriesByName('sendas:worker-start').map((m) => m.duration)[0] ?? false,

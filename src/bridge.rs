@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use js_sys::{Array, ArrayBuffer, Uint8Array};
 use wasm_bindgen::prelude::*;
-use web_sys::{File, MessageEvent, Worker};
+use web_sys::{File, MessageEvent, MessagePort, Worker};
 use yew::Callback;
 
 use crate::protocol::{FromWorker, ResultAssembler, ToWorker};
@@ -20,33 +20,49 @@ const WORKER_URL: &str = "./worker_loader.js";
 pub struct Request {
     message: ToWorker,
     files: Vec<File>,
+    /// Transferred, not cloned: each is the end of a channel to one helper worker.
+    ports: Vec<MessagePort>,
 }
 
 impl Request {
-    /// Analyse these files together, with the rule table in use ([`crate::rules::active`]).
-    pub fn analyse(files: Vec<File>) -> Self {
-        Self { message: ToWorker::Analyse { files: files.len(), rules: rules() }, files }
+    /// Analyse these files together, with the rule table in use ([`crate::rules::active`]),
+    /// handing parts of a large one to the helper workers at the other end of `helpers`.
+    pub fn analyse(files: Vec<File>, helpers: Vec<MessagePort>) -> Self {
+        let message = ToWorker::Analyse { files: files.len(), rules: rules(), helpers: helpers.len() };
+        Self { message, files, ports: helpers }
+    }
+
+    /// Serve parts of files to the worker at the other end of `port`.
+    pub fn serve(port: MessagePort) -> Self {
+        Self { message: ToWorker::Serve, files: Vec::new(), ports: vec![port] }
     }
 
     /// Analyse the built-in sample, with the rule table in use.
     pub fn sample() -> Self {
-        Self { message: ToWorker::Sample { rules: rules() }, files: Vec::new() }
+        Self { message: ToWorker::Sample { rules: rules() }, files: Vec::new(), ports: Vec::new() }
     }
 
     /// Classify the last result again with the rule table in use, without reading again.
     pub fn reclassify() -> Self {
-        Self { message: ToWorker::Reclassify { rules: rules() }, files: Vec::new() }
+        Self { message: ToWorker::Reclassify { rules: rules() }, files: Vec::new(), ports: Vec::new() }
     }
 
     /// Send the raw record of the last result's send at this index.
     pub fn raw_record(index: usize) -> Self {
-        Self { message: ToWorker::RawRecord { index }, files: Vec::new() }
+        Self { message: ToWorker::RawRecord { index }, files: Vec::new(), ports: Vec::new() }
     }
 
-    /// The posted value: `[text, [File, …]]`; the handles cross by structured clone.
+    /// The posted value: `[text, [File, …], [MessagePort, …]]`; the handles cross by structured
+    /// clone, the ports are transferred.
     fn to_js(&self) -> JsValue {
         let files: Array = self.files.iter().collect();
-        Array::of2(&JsValue::from_str(&self.message.encode()), &files).into()
+        let ports: Array = self.ports.iter().collect();
+        Array::of3(&JsValue::from_str(&self.message.encode()), &files, &ports).into()
+    }
+
+    fn post(&self, worker: &Worker) {
+        let ports: Array = self.ports.iter().collect();
+        let _ = worker.post_message_with_transfer(&self.to_js(), &ports);
     }
 }
 
@@ -104,7 +120,7 @@ impl AnalysisWorker {
                     std::mem::take(&mut s.pending)
                 };
                 for request in pending {
-                    let _ = sender.post_message(&request.to_js());
+                    request.post(&sender);
                 }
                 return;
             }
@@ -118,7 +134,7 @@ impl AnalysisWorker {
     pub fn send(&self, request: Request) {
         let mut shared = self.shared.borrow_mut();
         if shared.ready {
-            let _ = self.worker.post_message(&request.to_js());
+            request.post(&self.worker);
         } else {
             shared.pending.push(request);
         }

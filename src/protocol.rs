@@ -3,15 +3,18 @@
 //! Page → worker: [`ToWorker`] as JSON text, posted in a JS array `[text, [File, …]]`
 //! ([`ToWorker::encode`], [`ToWorker::decode`]): the `File` handles cross by structured clone
 //! beside the text, so the bytes never pass through the page; only `Analyse` carries any.
-//! Worker → page: [`FromWorker`] as JSON text for the small messages, and the result as JSON
-//! bytes in transferred `ArrayBuffer`s ([`encode_result`]): at a million records the result is
-//! tens of megabytes, and a JS string would be converted UTF-8 → UTF-16 in the worker, copied by
-//! structured clone, and converted back on the page (3.3 s of the 1M-record run, measured).
+//! Worker → page: [`FromWorker`] as JSON text for the small messages, and the result as bytes
+//! in transferred `ArrayBuffer`s ([`encode_result`]): a JS string would be converted UTF-8 →
+//! UTF-16 in the worker, copied by structured clone, and converted back on the page (3.3 s of
+//! the 1M-record run when the result was JSON text, measured). The result's first part, the
+//! summary, is JSON bytes; the classified sends follow in the compact binary parts of
+//! [`crate::result_codec`], which the page reads several times faster than their JSON.
 
 use serde::{Deserialize, Serialize};
 
 use sendas_core::classify::RuleSet;
 
+use crate::result_codec::{decode_sends, encode_sends};
 use sendas_core::report::{ClassifiedEvent, Summary};
 use sendas_core::{AnalysisResult, Progress};
 
@@ -25,7 +28,14 @@ pub enum ToWorker {
         files: usize,
         /// The rule table to classify with (the page's [`crate::rules::active`]).
         rules: RuleSet,
+        /// How many `MessagePort`s travel with it, each to a helper worker serving parts of a
+        /// large file ([`ToWorker::Serve`], `crate::parts`).
+        #[serde(default)]
+        helpers: usize,
     },
+    /// Serve parts of files to the worker at the other end of the `MessagePort` that travels
+    /// with this message (`crate::parts`).
+    Serve,
     /// Analyse the built-in sample.
     Sample {
         /// The rule table to classify with.
@@ -51,13 +61,22 @@ impl ToWorker {
         serde_json::to_string(self).unwrap_or_default()
     }
 
+    /// How many `MessagePort`s must travel with the request.
+    pub fn ports(&self) -> usize {
+        match self {
+            Self::Analyse { helpers, .. } => *helpers,
+            Self::Serve => 1,
+            Self::Sample { .. } | Self::Reclassify { .. } | Self::RawRecord { .. } => 0,
+        }
+    }
+
     /// Reads a posted message, given how many `File` handles came with it: a request that is
     /// not one of ours, or whose handles did not all arrive, is an `Err` with the reason.
     pub fn decode(text: &str, handles: usize) -> Result<Self, String> {
         let request: Self = serde_json::from_str(text).map_err(|e| e.to_string())?;
         let expected = match request {
             Self::Analyse { files, .. } => files,
-            Self::Sample { .. } | Self::Reclassify { .. } | Self::RawRecord { .. } => 0,
+            Self::Serve | Self::Sample { .. } | Self::Reclassify { .. } | Self::RawRecord { .. } => 0,
         };
         if handles != expected {
             return Err(format!("{handles} files came with a request for {expected}"));
@@ -97,7 +116,10 @@ pub enum FromWorker {
 /// progress moves and memory stays flat.
 pub const SLICE_BYTES: f64 = 16.0 * 1024.0 * 1024.0;
 
-/// Sends per result part: about 4.5 MB of JSON, which the page decodes in under 100 ms.
+/// Sends per result part ([`crate::result_codec`]): about 0.6 MB (it was 4.5 MB of JSON), which
+/// the page decodes in about 5 ms (the JSON took 16 to 20), so no page task is long even on a
+/// slower machine. Larger parts would save next to nothing (a message and a part's string table
+/// cost little) and lengthen the page's tasks, so the count stayed where the JSON parts had it.
 pub const SENDS_PER_PART: usize = 4_000;
 
 /// The first part of a result: everything but the sends, and how many sends follow.
@@ -118,11 +140,14 @@ struct ResultHead {
     sends: usize,
 }
 
-/// The result as the worker sends it: parts of JSON bytes, one message (and one transferred
+/// The result as the worker sends it: parts of bytes, one message (and one transferred
 /// `ArrayBuffer`) each; its rejected records (`errors`, not serialised) stay behind, as the
-/// summary lists the first ones. The first is the summary, the input names and the number of sends; then
-/// the sends, `per_part` at a time. The page decodes each message in its own task, so no task is
-/// long: one 45 MB message took 0.8 s to decode at 1M records, with the page frozen meanwhile.
+/// summary lists the first ones. The first part is JSON: the summary, the input names, the rule
+/// table and the number of sends. Then the sends, `per_part` at a time, each part in the binary
+/// form of [`crate::result_codec`] (a send's raw record goes with it if it has one; the worker
+/// takes them out first, see `src/worker.rs`). The page decodes each message in its own task,
+/// so no task is long: one 45 MB JSON message took 0.8 s to decode at 1M records, with the page
+/// frozen meanwhile.
 pub fn encode_result(result: &AnalysisResult, per_part: usize) -> Vec<Vec<u8>> {
     let head = ResultHeadRef {
         summary: &result.summary,
@@ -132,7 +157,7 @@ pub fn encode_result(result: &AnalysisResult, per_part: usize) -> Vec<Vec<u8>> {
     };
     // Serialising plain data into a Vec cannot fail.
     let mut parts = vec![serde_json::to_vec(&head).unwrap_or_default()];
-    parts.extend(result.sends.chunks(per_part.max(1)).map(|sends| serde_json::to_vec(sends).unwrap_or_default()));
+    parts.extend(result.sends.chunks(per_part.max(1)).map(encode_sends));
     parts
 }
 
@@ -165,7 +190,7 @@ impl ResultAssembler {
                 self.head = Some(head);
             }
             Some(head) => {
-                let sends: Vec<ClassifiedEvent> = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+                let sends = decode_sends(bytes)?;
                 if sends.is_empty() || self.sends.len() + sends.len() > head.sends {
                     return Err(format!("more sends than the {} announced", head.sends));
                 }
@@ -233,7 +258,9 @@ mod tests {
         let cut = |bytes: &[u8]| bytes[..bytes.len() / 2].to_vec();
         assert!(failed(assemble(&[cut(&parts[0])])), "a cut head");
         assert!(failed(assemble(&[parts[0].clone(), cut(&parts[1])])), "a cut part");
-        assert!(failed(assemble(&[parts[0].clone(), b"[]".to_vec()])), "an empty part");
+        assert!(failed(assemble(&[parts[0].clone(), crate::result_codec::encode_sends(&[])])), "an empty part");
+        assert!(failed(assemble(&[parts[0].clone(), b"[]".to_vec()])), "a JSON part");
+        assert!(failed(assemble(&[parts[0].clone(), parts[0].clone()])), "a second head");
         let mut too_many = parts.clone();
         too_many.insert(2, parts[1].clone());
         let replies = assemble(&too_many);
@@ -265,8 +292,9 @@ mod tests {
         let mut mine = RuleSet::default();
         mine.rules.swap(0, 1);
         for (request, handles) in [
-            (ToWorker::Analyse { files: 0, rules: RuleSet::default() }, 0),
-            (ToWorker::Analyse { files: 3, rules: mine.clone() }, 3),
+            (ToWorker::Analyse { files: 0, rules: RuleSet::default(), helpers: 0 }, 0),
+            (ToWorker::Serve, 0),
+            (ToWorker::Analyse { files: 3, rules: mine.clone(), helpers: 3 }, 3),
             (ToWorker::Sample { rules: RuleSet::default() }, 0),
             (ToWorker::Reclassify { rules: mine }, 0),
             (ToWorker::RawRecord { index: 0 }, 0),
@@ -277,8 +305,8 @@ mod tests {
         }
         let empty = RuleSet { rules: Vec::new() };
         assert_eq!(
-            ToWorker::Analyse { files: 2, rules: empty.clone() }.encode(),
-            r#"{"kind":"analyse","files":2,"rules":{"rules":[]}}"#
+            ToWorker::Analyse { files: 2, rules: empty.clone(), helpers: 1 }.encode(),
+            r#"{"kind":"analyse","files":2,"rules":{"rules":[]},"helpers":1}"#
         );
         assert_eq!(ToWorker::Reclassify { rules: empty }.encode(), r#"{"kind":"reclassify","rules":{"rules":[]}}"#);
         assert_eq!(ToWorker::RawRecord { index: 4 }.encode(), r#"{"kind":"raw-record","index":4}"#);
@@ -307,8 +335,8 @@ mod tests {
         }
         // The handles that came must be the ones announced.
         let rules = || RuleSet::default();
-        assert!(ToWorker::decode(&ToWorker::Analyse { files: 2, rules: rules() }.encode(), 1).is_err());
-        assert!(ToWorker::decode(&ToWorker::Analyse { files: 1, rules: rules() }.encode(), 2).is_err());
+        assert!(ToWorker::decode(&ToWorker::Analyse { files: 2, rules: rules(), helpers: 0 }.encode(), 1).is_err());
+        assert!(ToWorker::decode(&ToWorker::Analyse { files: 1, rules: rules(), helpers: 0 }.encode(), 2).is_err());
         assert!(ToWorker::decode(&ToWorker::Sample { rules: rules() }.encode(), 1).is_err());
         assert!(ToWorker::decode(&ToWorker::Reclassify { rules: rules() }.encode(), 1).is_err());
     }

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{DedicatedWorkerGlobalScope, File, MessageEvent};
+use web_sys::{DedicatedWorkerGlobalScope, File, MessageEvent, MessagePort};
 
 use sendas_core::classify::RuleSet;
 use sendas_core::report::ExportTimeOrigin;
@@ -50,15 +50,21 @@ fn post_result(scope: &DedicatedWorkerGlobalScope, result: &AnalysisResult) {
     }
 }
 
-/// Reads a posted request: `[text, [File, …]]` ([`ToWorker::decode`]).
-fn read_request(data: &JsValue) -> Result<(ToWorker, Vec<File>), String> {
-    let envelope = data.dyn_ref::<Array>().ok_or("not a [text, files] pair")?;
+/// Reads a posted request: `[text, [File, …], [MessagePort, …]]` ([`ToWorker::decode`]).
+fn read_request(data: &JsValue) -> Result<(ToWorker, Vec<File>, Vec<MessagePort>), String> {
+    let envelope = data.dyn_ref::<Array>().ok_or("not a [text, files, ports] triple")?;
     let text = envelope.get(0).as_string().ok_or("no request text")?;
     let handles = envelope.get(1).dyn_into::<Array>().map_err(|_| "no list of files")?;
     let files = handles.iter().map(JsCast::dyn_into::<File>).collect::<Result<Vec<_>, _>>();
     let files = files.map_err(|_| "something other than a file came with the request")?;
+    let ports = envelope.get(2).dyn_into::<Array>().map_err(|_| "no list of ports")?;
+    let ports = ports.iter().map(JsCast::dyn_into::<MessagePort>).collect::<Result<Vec<_>, _>>();
+    let ports = ports.map_err(|_| "something other than a port came with the request")?;
     let request = ToWorker::decode(&text, files.len())?;
-    Ok((request, files))
+    if ports.len() != request.ports() {
+        return Err(format!("{} ports came with a request for {}", ports.len(), request.ports()));
+    }
+    Ok((request, files, ports))
 }
 
 /// Worker entry point: answers requests until terminated.
@@ -68,15 +74,20 @@ pub fn start() {
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let replies = replies.clone();
         match read_request(&event.data()) {
-            Ok((ToWorker::RawRecord { index }, _)) => post(&replies, raw_record(index)),
-            Ok((ToWorker::Reclassify { rules }, _)) => {
+            Ok((ToWorker::RawRecord { index }, _, _)) => post(&replies, raw_record(index)),
+            Ok((ToWorker::Serve, _, mut ports)) => {
+                if let Some(port) = ports.pop() {
+                    crate::parts::serve(port);
+                }
+            }
+            Ok((ToWorker::Reclassify { rules }, _, _)) => {
                 crate::rules::set_active(rules);
                 // Nothing kept yet: an analysis under way classifies with the new table when done.
                 if let Some(result) = LAST_RESULT.take() {
                     finish(&replies, FromWorker::Done(Box::new(result)));
                 }
             }
-            Ok((ToWorker::Sample { rules }, _)) => {
+            Ok((ToWorker::Sample { rules }, _, _)) => {
                 crate::rules::set_active(rules);
                 wasm_bindgen_futures::spawn_local(async move {
                     let input = MemoryInput::new(SAMPLE_NAME, SAMPLE).in_chunks_of(SLICE_BYTES as usize);
@@ -91,14 +102,10 @@ pub fn start() {
                     finish(&replies, outcome);
                 });
             }
-            Ok((ToWorker::Analyse { rules, .. }, files)) => {
+            Ok((ToWorker::Analyse { rules, .. }, files, helpers)) => {
                 crate::rules::set_active(rules);
                 wasm_bindgen_futures::spawn_local(async move {
-                    let reading = Rc::new(Reading::default());
-                    let last = files.len().saturating_sub(1);
-                    let inputs =
-                        files.into_iter().enumerate().map(|(i, file)| FileInput::new(file, i == last, reading.clone()));
-                    let outcome = analyse(&replies, inputs, &reading).await;
+                    let outcome = analyse_files(&replies, files, &helpers).await;
                     finish(&replies, outcome);
                 });
             }
@@ -156,6 +163,36 @@ async fn analyse<I: Input>(
     };
     // The rule table the page also generates its KQL and alert exclusion from.
     let outcome = crate::rules::analysis().analyse(inputs, progress).await;
+    ended(outcome, reading)
+}
+
+/// Analyses dropped files as [`analyse`] does, a large CSV file in parts with the helper
+/// workers at `helpers` (`crate::parts`).
+async fn analyse_files(scope: &DedicatedWorkerGlobalScope, files: Vec<File>, helpers: &[MessagePort]) -> FromWorker {
+    let reading = Rc::new(Reading::default());
+    let mut progress = |at: &Progress| {
+        reading.end_parse();
+        post(scope, FromWorker::Progress(at.clone()));
+    };
+    let mut analysis = crate::rules::analysis();
+    let mut at = Progress { total: files.iter().map(|f| f.size() as u64).sum(), ..Progress::default() };
+    let last = files.len().saturating_sub(1);
+    for (i, file) in files.into_iter().enumerate() {
+        let done = at.bytes;
+        let parts = crate::parts::read_in_parts(&analysis, &file, helpers, &reading, i == last, &mut at, &mut progress);
+        if let Some(one) = parts.await {
+            let _measure = crate::timing::Measure::start("parts-merge");
+            analysis.merge(one);
+            continue;
+        }
+        at.bytes = done;
+        analysis.read_input(FileInput::new(file, i == last, reading.clone()), &mut at, &mut progress).await;
+    }
+    ended(analysis.report(), &reading)
+}
+
+/// How an analysis ended, as the page is told it; the raw records stay here.
+fn ended(outcome: Result<AnalysisResult, NoUsableInput>, reading: &Reading) -> FromWorker {
     let done = outcome.map(keep_raw_records);
     reading.end_all();
     match done {
@@ -189,7 +226,7 @@ const READ_AHEAD: usize = 4;
 /// must end before the next of its name starts, even when the core stops reading a file early
 /// (a file that is not an export): the next file, or the end of the analysis, ends them.
 #[derive(Default)]
-struct Reading {
+pub(crate) struct Reading {
     /// The slice buffer while no file holds it: one buffer serves every file in turn.
     spare_buffer: RefCell<Vec<u8>>,
     /// The file being read's slices requested and not yet handed over, oldest first, with the
@@ -223,9 +260,12 @@ impl Reading {
 /// A dropped file as an input of the core's analysis: read in slices of [`SLICE_BYTES`] with
 /// `Blob.arrayBuffer()`, [`READ_AHEAD`] slices requested ahead of the one being analysed, each
 /// copied once into one reused buffer that the core borrows.
-struct FileInput {
+pub(crate) struct FileInput {
     file: File,
     meta: SourceMeta,
+    /// Where reading starts (0, or a part's start).
+    start: f64,
+    /// Where reading ends (the file's size, or a part's end).
     size: f64,
     /// Bytes requested so far.
     requested: f64,
@@ -238,12 +278,19 @@ struct FileInput {
 }
 
 impl FileInput {
-    fn new(file: File, last: bool, reading: Rc<Reading>) -> Self {
+    pub(crate) fn new(file: File, last: bool, reading: Rc<Reading>) -> Self {
         let exported_at = DateTime::<Utc>::from_timestamp_millis(file.last_modified() as i64)
             .map(|t| (t, ExportTimeOrigin::FileModified));
         let meta = SourceMeta { name: file.name(), exported_at };
         let size = file.size();
-        Self { file, meta, size, requested: 0.0, buffer: Vec::new(), started: false, last, reading }
+        Self { file, meta, start: 0.0, size, requested: 0.0, buffer: Vec::new(), started: false, last, reading }
+    }
+
+    /// Reads only the bytes from `start` to `end` (a part of the file).
+    pub(crate) fn range(mut self, start: u64, end: u64) -> Self {
+        (self.start, self.size) = (start as f64, (end as f64).min(self.size));
+        self.requested = self.start;
+        self
     }
 
     /// Asks the browser for the next slices until [`READ_AHEAD`] are under way; each read
@@ -284,7 +331,7 @@ impl Input for FileInput {
     }
 
     fn size(&self) -> u64 {
-        self.size as u64
+        (self.size - self.start) as u64
     }
 
     async fn next_chunk(&mut self) -> Option<Result<&[u8], String>> {

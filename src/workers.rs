@@ -8,6 +8,10 @@
 //!   again when the tenant's rules change. It is only replaced when a newer run succeeds: after
 //!   a failed or cancelled run the old result stays on screen, and so does the worker behind it.
 //!
+//! Beside them, **helpers** analyse parts of a large file for the running worker
+//! (`crate::parts`): spares are started with the page, a run takes them, and they are dropped
+//! when the run ends (done, failed or cancelled), which frees their memory.
+//!
 //! Generic over the worker so the bookkeeping is tested natively; the page uses it with
 //! [`crate::bridge::AnalysisWorker`].
 
@@ -30,11 +34,20 @@ pub struct Workers<W> {
     spare: Option<(WorkerId, W)>,
     running: Option<(WorkerId, W)>,
     holder: Option<(WorkerId, W)>,
+    spare_helpers: Vec<W>,
+    run_helpers: Vec<W>,
 }
 
 impl<W> Default for Workers<W> {
     fn default() -> Self {
-        Self { next_id: 0, spare: None, running: None, holder: None }
+        Self {
+            next_id: 0,
+            spare: None,
+            running: None,
+            holder: None,
+            spare_helpers: Vec::new(),
+            run_helpers: Vec::new(),
+        }
     }
 }
 
@@ -56,14 +69,49 @@ impl<W> Workers<W> {
         self.spare.take()
     }
 
-    /// Makes `worker` the running one; a run still going in the previous one is dropped with it.
+    /// Makes `worker` the running one; a run still going in the previous one is dropped with it,
+    /// and its helpers.
     pub fn start(&mut self, id: WorkerId, worker: W) -> &W {
+        self.run_helpers.clear();
         &self.running.insert((id, worker)).1
     }
 
-    /// Drops the running worker (Cancel); the holder and its result stay.
+    /// Keeps a started helper for the next run.
+    pub fn add_spare_helper(&mut self, helper: W) {
+        self.spare_helpers.push(helper);
+    }
+
+    /// Spare helpers waiting for a run.
+    pub fn spare_helpers(&self) -> usize {
+        self.spare_helpers.len()
+    }
+
+    /// Gives the spare helpers to the run about to start ([`Workers::start_helped`]).
+    pub fn take_spare_helpers(&mut self) -> Vec<W> {
+        std::mem::take(&mut self.spare_helpers)
+    }
+
+    /// As [`Workers::start`], with `helpers` working for the run until it ends.
+    pub fn start_helped(&mut self, id: WorkerId, worker: W, helpers: Vec<W>) -> &W {
+        self.running = None;
+        self.run_helpers = helpers;
+        &self.running.insert((id, worker)).1
+    }
+
+    /// The running worker's helpers.
+    pub fn run_helpers(&self) -> &[W] {
+        &self.run_helpers
+    }
+
+    /// The run failed: its helpers are dropped (the running worker stays until the next run).
+    pub fn failed(&mut self) {
+        self.run_helpers.clear();
+    }
+
+    /// Drops the running worker (Cancel), and its helpers; the holder and its result stay.
     pub fn cancel(&mut self) {
         self.running = None;
+        self.run_helpers.clear();
     }
 
     /// What the worker with this id is now; `None` for a worker already dropped, whose late
@@ -78,6 +126,7 @@ impl<W> Workers<W> {
 
     /// The running worker's result arrived: it becomes the holder, and the old holder is dropped.
     pub fn promote(&mut self) {
+        self.run_helpers.clear();
         if let Some(running) = self.running.take() {
             self.holder = Some(running);
         }
@@ -144,6 +193,40 @@ mod tests {
         workers.start(fourth, "fourth");
         assert_eq!(workers.role(third), None);
         assert_eq!(workers.holder(), Some(&"first"));
+    }
+
+    #[test]
+    fn helpers_work_for_one_run_and_go_when_it_ends() {
+        let mut workers = Workers::default();
+        for name in ["h1", "h2"] {
+            workers.add_spare_helper(name);
+        }
+        let first = workers.next_id();
+        let helpers = workers.take_spare_helpers();
+        assert_eq!(workers.spare_helpers(), 0);
+        workers.start_helped(first, "first", helpers);
+        assert_eq!(workers.run_helpers(), &["h1", "h2"]);
+        workers.promote();
+        assert!(workers.run_helpers().is_empty(), "a finished run's helpers are dropped");
+        assert_eq!(workers.role(first), Some(Role::Holder), "the holder stays");
+
+        for (end, name) in [(0, "h3"), (1, "h4"), (2, "h5")] {
+            workers.add_spare_helper(name);
+            let id = workers.next_id();
+            let helpers = workers.take_spare_helpers();
+            workers.start_helped(id, "run", helpers);
+            assert_eq!(workers.run_helpers(), &[name]);
+            match end {
+                0 => workers.cancel(),
+                1 => workers.failed(),
+                _ => {
+                    let next = workers.next_id();
+                    workers.start(next, "next");
+                }
+            }
+            assert!(workers.run_helpers().is_empty(), "ended by {end}: helpers dropped");
+            assert_eq!(workers.role(first), Some(Role::Holder));
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The page: wires the worker, the reducer and the components.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use sendas_core::model::SendClass;
@@ -95,6 +96,34 @@ fn keep_rules(rules: &RuleSet) -> Result<(), String> {
     done.map_err(|_| "this browser refused to keep them".to_owned())
 }
 
+/// Workers analysing one large file at once: `navigator.hardwareConcurrency - 1`, at least one
+/// and at most eight, or `?workers=N` in the address (the benchmarks force 1, 2 and 4).
+fn analysis_workers() -> usize {
+    let window = web_sys::window();
+    let asked = window.as_ref().and_then(|w| w.location().search().ok()).and_then(|query| {
+        query.trim_start_matches('?').split('&').find_map(|p| p.strip_prefix("workers=")?.parse().ok())
+    });
+    let cores = window.map_or(1.0, |w| w.navigator().hardware_concurrency()) as usize;
+    asked.unwrap_or(cores.saturating_sub(1)).clamp(1, 8)
+}
+
+/// Starts helpers until the next run has its share (`analysis_workers() - 1`), so their Wasm
+/// compiles off the run's critical path: with the page, and after each run.
+fn refill_helpers(workers: &Rc<RefCell<Workers<AnalysisWorker>>>) {
+    if super::update_banner::replaced() {
+        return;
+    }
+    let wanted = analysis_workers() - 1;
+    let mut workers = workers.borrow_mut();
+    while workers.spare_helpers() < wanted {
+        // Its only replies are on its channel to the running worker.
+        match AnalysisWorker::spawn(Callback::noop()) {
+            Ok(helper) => workers.add_spare_helper(helper),
+            Err(_) => break,
+        }
+    }
+}
+
 #[function_component(App)]
 pub fn app() -> Html {
     let state = use_reducer(|| AppState { filters: Filters::from_fragment(&location_hash()), ..AppState::default() });
@@ -110,13 +139,18 @@ pub fn app() -> Html {
                 (_, FromWorker::Ready) | (None, _) => {}
                 (Some(Role::Running), FromWorker::Done(result)) => {
                     workers.borrow_mut().promote();
+                    refill_helpers(&workers);
                     dispatch.dispatch(Action::Loaded(Rc::from(result)));
                 }
                 (Some(Role::Holder), FromWorker::Done(result)) => {
                     dispatch.dispatch(Action::Reclassified(Rc::from(result)));
                 }
                 (Some(Role::Running), FromWorker::Progress(progress)) => dispatch.dispatch(Action::Progress(progress)),
-                (Some(Role::Running), FromWorker::Failed { message }) => dispatch.dispatch(Action::Failed(message)),
+                (Some(Role::Running), FromWorker::Failed { message }) => {
+                    workers.borrow_mut().failed();
+                    refill_helpers(&workers);
+                    dispatch.dispatch(Action::Failed(message));
+                }
                 (Some(Role::Holder), FromWorker::RawRecord { index, text }) => {
                     dispatch.dispatch(Action::RawRecord { index, text });
                 }
@@ -145,16 +179,17 @@ pub fn app() -> Html {
             if let Ok((id, w)) = spawn() {
                 workers.borrow_mut().add_spare(id, w);
             }
+            refill_helpers(&workers);
         });
     }
     let start = {
         let (workers, dispatch) = (workers.clone(), state.dispatcher());
-        Rc::new(move |request: Request, label: String, total: u64| {
+        Rc::new(move |request: Request, label: String, total: u64, helpers: Vec<AnalysisWorker>| {
             // A new worker for every run; a run still going in the previous one is terminated.
             let spare = workers.borrow_mut().take_spare();
             match spare.map_or_else(|| spawn(), Ok) {
                 Ok((id, w)) => {
-                    workers.borrow_mut().start(id, w).send(request);
+                    workers.borrow_mut().start_helped(id, w, helpers).send(request);
                     dispatch.dispatch(Action::Started { label, total });
                 }
                 Err(why) => dispatch.dispatch(Action::Failed(why)),
@@ -162,21 +197,32 @@ pub fn app() -> Html {
         })
     };
     let on_files = {
-        let start = start.clone();
+        let (start, workers) = (start.clone(), workers.clone());
         Callback::from(move |files: Vec<File>| {
             let total = files.iter().map(|f| f.size() as u64).sum();
             let label = if files.len() == 1 { files[0].name() } else { format!("{} files", files.len()) };
-            start(Request::analyse(files), label, total);
+            // The helpers started with the page; each gets a channel to the running worker.
+            let helpers = workers.borrow_mut().take_spare_helpers();
+            let ports = helpers
+                .iter()
+                .filter_map(|helper| {
+                    let channel = web_sys::MessageChannel::new().ok()?;
+                    helper.send(Request::serve(channel.port2()));
+                    Some(channel.port1())
+                })
+                .collect();
+            start(Request::analyse(files, ports), label, total, helpers);
         })
     };
     let on_sample = {
         let start = start.clone();
-        Callback::from(move |()| start(Request::sample(), "the sample".into(), SAMPLE_LEN))
+        Callback::from(move |()| start(Request::sample(), "the sample".into(), SAMPLE_LEN, Vec::new()))
     };
     let on_cancel = {
         let (workers, dispatch) = (workers.clone(), state.dispatcher());
         Callback::from(move |()| {
             workers.borrow_mut().cancel();
+            refill_helpers(&workers);
             dispatch.dispatch(Action::Cancelled);
         })
     };

@@ -270,6 +270,17 @@ impl Analysis {
     /// the one a single pass over every input gives. `later`'s settings (rules, limits) are not
     /// used: both must have been made with the same ones.
     pub fn merge(&mut self, later: Analysis) {
+        if self.sources.is_empty() {
+            // Nothing read here yet: `later` is the whole answer, with this one's settings
+            // (a large file read in parts is usually the first and only input).
+            let settings = std::mem::replace(self, later);
+            self.rules = settings.rules;
+            self.keep_send_details = settings.keep_send_details;
+            self.keep_raw_records = settings.keep_raw_records;
+            self.record_limit = settings.record_limit;
+            self.fast_lane = settings.fast_lane;
+            return;
+        }
         self.absorb(later, Joint::NewInputs);
     }
 

@@ -1,0 +1,125 @@
+// One large CSV analysed by several workers at once (src/parts.rs): with the worker count forced
+// to 1, 2 and 4 (`?workers=N`), the report the app downloads is the CLI's, byte for byte, and
+// with more than one worker the file was really read in parts. A file whose quoted cell holds
+// lines that look like rows, right where the cut is looked for, is refused by the join and read
+// in one pass: the same report again.
+//
+// Run: node --test tests/e2e/   (scripts/test.sh builds dist/ and the CLI first)
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, mkdir, writeFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serveDist, launchChromium, loadFile } from './support.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const dist = process.env.DIST || join(root, 'dist'); // DIST=DIR: another build
+const cli = process.env.SENDAS_LENS_BIN || join(root, 'target', 'debug', 'sendas-lens');
+const BASE = '/sendas/parts/';
+const dir = join(tmpdir(), `sendas-e2e-parts-${process.pid}`);
+
+let server;
+let origin;
+let browser;
+
+before(async () => {
+  ({ server, origin } = await serveDist(dist, BASE));
+  browser = await launchChromium();
+  await mkdir(dir, { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Opens the app with the worker count forced; returns the page and the workers it starts. */
+async function openApp(workers) {
+  const context = await browser.newContext({ acceptDownloads: true });
+  const page = await context.newPage();
+  const started = [];
+  const problems = [];
+  page.on('worker', (w) => started.push(w));
+  page.on('pageerror', (e) => problems.push(e.message));
+  await page.goto(`${origin}${BASE}?workers=${workers}`);
+  await page.waitForSelector('[data-testid=drop-zone]');
+  return { page, context, started, problems };
+}
+
+async function report(page) {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=download-report]')]);
+  return readFile(await download.path(), 'utf8');
+}
+
+/** The User Timing measures every worker of the page recorded, by name. */
+async function workerMeasures(started) {
+  const names = [];
+  for (const w of started) {
+    const mine = await w
+      .evaluate(() => performance.getEntriesByType('measure').map((m) => m.name))
+      .catch(() => []);
+    names.push(...mine);
+  }
+  return names;
+}
+
+/** A Purview export over 12 MiB (three parts of the core's 4 MiB minimum), with rows repeated
+ * across parts and broken rows in each. */
+async function largeExport() {
+  const generated = join(dir, 'generated.csv');
+  execFileSync(cli, ['generate', '--format', 'purview-csv', '--rows', '9500', '--seed', '4', generated]);
+  const [header, ...rows] = (await readFile(generated, 'utf8')).trimEnd().split('\n');
+  rows.push(...rows.slice(0, 200));
+  for (let i = 5; i < rows.length; i += 1009) rows[i] = 'a broken row,with the wrong width';
+  const path = join(dir, 'large-purview-export.csv');
+  await writeFile(path, `${header}\n${rows.join('\n')}\n`);
+  return path;
+}
+
+test('a large CSV read by 1, 2 and 4 workers gives the CLI report, byte for byte', async () => {
+  const path = await largeExport();
+  const expected = execFileSync(cli, ['summary', '--json', path], { encoding: 'utf8' });
+  assert.ok(JSON.parse(expected).duplicates >= 190, 'rows repeat across parts');
+  for (const workers of [1, 2, 4]) {
+    const { page, context, started, problems } = await openApp(workers);
+    await loadFile(page, path);
+    assert.equal(await report(page), expected, `${workers} workers: the report differs from summary --json`);
+    const measures = await workerMeasures(started);
+    const inParts = measures.includes('sendas:parts-merge');
+    assert.equal(inParts, workers > 1, `${workers} workers: read in parts ${inParts} (${measures.join(', ')})`);
+    assert.deepEqual(problems, []);
+    await context.close();
+  }
+});
+
+test('lines that look like rows inside a quoted cell at the cut: the join refuses, one pass answers', async () => {
+  // Two parts look for their cut at the middle byte: a 1 MiB AuditData cell full of lines of
+  // the header's width sits across it.
+  const header = 'CreationDate,UserIds,Operations,AuditData';
+  const row = (i) =>
+    `2026-11-20T09:${String(i % 60).padStart(2, '0')}:00,kim@contoso.com,FileAccessed,"{""Id"":""${i}"",""Operation"":""FileAccessed"",""CreationTime"":""2026-11-20T09:00:00""}"`;
+  const fake = '2026-11-20T09:00:00,mallory@contoso.com,SendAs,not a cell\n'.repeat(18000);
+  const hostile = `2026-11-20T09:00:00,mallory@contoso.com,FileAccessed,"{""Id"":""x"",""Operation"":""FileAccessed"",""Note"":""\n${fake}""}"`;
+  const half = Array.from({ length: 38000 }, (_, i) => row(i));
+  const rest = Array.from({ length: 38000 }, (_, i) => row(i + 38000));
+  const body = `${header}\n${half.join('\n')}\n${hostile}\n${rest.join('\n')}\n`;
+  const middle = Math.floor(Buffer.byteLength(body) / 2);
+  const cellStart = Buffer.byteLength(`${header}\n${half.join('\n')}\n`);
+  assert.ok(cellStart < middle && middle + 300000 < cellStart + Buffer.byteLength(hostile), 'the cell spans the cut');
+  const path = join(dir, 'rows-faked-in-a-cell.csv');
+  await writeFile(path, body);
+  const expected = execFileSync(cli, ['summary', '--json', path], { encoding: 'utf8' });
+  assert.equal(execFileSync(cli, ['summary', '--json', '--threads', '2', path], { encoding: 'utf8' }), expected);
+  const { page, context, started, problems } = await openApp(2);
+  await loadFile(page, path);
+  assert.equal(await report(page), expected, 'the report differs from summary --json');
+  const measures = await workerMeasures(started);
+  assert.ok(measures.includes('sendas:parts-join'), 'the parts were read and a join tried');
+  assert.ok(!measures.includes('sendas:parts-merge'), 'the join was refused');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
