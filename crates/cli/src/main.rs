@@ -276,17 +276,23 @@ fn analyse(
     let threads = parts::thread_count(threads.count.map(usize::from));
     let mut at = sendas_core::Progress { total: total_bytes, ..Default::default() };
     for input in inputs {
-        let (done, read) = (at.bytes, std::sync::atomic::AtomicU64::new(0));
-        let tick = |n: u64| {
+        let (done, done_rows) = (at.bytes, at.rows);
+        let (read, rows) = (std::sync::atomic::AtomicU64::new(0), std::sync::atomic::AtomicU64::new(0));
+        let tick = |n: u64, more_rows: u64| {
             let read = read.fetch_add(n, std::sync::atomic::Ordering::Relaxed) + n;
+            let rows = rows.fetch_add(more_rows, std::sync::atomic::Ordering::Relaxed) + more_rows;
             if let Some(bar) = &bar {
                 bar.set_position(done + read);
+                let seconds = bar.elapsed().as_secs_f64().max(0.001);
+                let rows = done_rows + rows;
+                bar.set_message(format!("{rows} records, {:.0}/s", rows as f64 / seconds));
             }
         };
         // A large CSV export on every core; anything else (and a cut that does not verify) in one pass.
         if let Some(one) = parts::read_in_parts(&analysis, input.path, &input.meta, input.size, threads, &tick) {
             analysis.merge(one);
             at.bytes = done + input.size;
+            at.rows = done_rows + rows.into_inner();
             continue;
         }
         at.bytes = done;

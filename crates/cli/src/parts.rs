@@ -22,14 +22,14 @@ pub(crate) fn thread_count(asked: Option<usize>) -> usize {
 /// an analysis of this one input made with `like`'s settings. `None` when it is not read so:
 /// too small, not a CSV the splitter cuts, a read failed, or the join refused (the caller then
 /// reads it in one pass, which also says what went wrong, if anything did). `read` is told of
-/// every chunk's bytes, from any thread.
+/// every chunk's bytes and records, from any thread.
 pub(crate) fn read_in_parts(
     like: &Analysis,
     path: &Path,
     meta: &SourceMeta,
     size: u64,
     threads: usize,
-    read: &(dyn Fn(u64) + Sync),
+    read: &(dyn Fn(u64, u64) + Sync),
 ) -> Option<Analysis> {
     if threads < 2 {
         return None;
@@ -78,7 +78,7 @@ fn read_part(
     range: Range<u64>,
     first: bool,
     last: bool,
-    read: &(dyn Fn(u64) + Sync),
+    read: &(dyn Fn(u64, u64) + Sync),
 ) -> io::Result<()> {
     let mut file = File::open(path)?;
     file.seek(SeekFrom::Start(range.start))?;
@@ -97,8 +97,10 @@ fn read_part(
             Err(e) => return Err(e),
         };
         left -= n as u64;
-        read(n as u64);
-        if reader.push(&buffer[..n]).is_err() {
+        let rows = reader.stats().rows_read;
+        let pushed = reader.push(&buffer[..n]);
+        read(n as u64, reader.stats().rows_read - rows);
+        if pushed.is_err() {
             return Err(io::Error::other("the part is unusable"));
         }
     }
@@ -148,7 +150,7 @@ mod tests {
         let size = std::fs::metadata(&path).unwrap().len();
         let meta = SourceMeta { name: "audit.csv".into(), exported_at: None };
         let read = std::sync::atomic::AtomicU64::new(0);
-        let tick = |n: u64| {
+        let tick = |n: u64, _rows: u64| {
             read.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
         };
         let mut whole = Analysis::default();
