@@ -8,7 +8,6 @@ pub mod download;
 pub mod filters;
 pub mod parts;
 pub mod protocol;
-pub mod result_codec;
 pub mod rules;
 pub mod state;
 pub mod tenant_rules;

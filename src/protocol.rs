@@ -8,13 +8,13 @@
 //! UTF-16 in the worker, copied by structured clone, and converted back on the page (3.3 s of
 //! the 1M-record run when the result was JSON text, measured). The result's first part, the
 //! summary, is JSON bytes; the classified sends follow in the compact binary parts of
-//! [`crate::result_codec`], which the page reads several times faster than their JSON.
+//! [`sendas_core::report::codec`], which the page reads several times faster than their JSON.
 
 use serde::{Deserialize, Serialize};
 
 use sendas_core::classify::RuleSet;
 
-use crate::result_codec::{decode_sends, encode_sends};
+use sendas_core::report::codec::{decode_sends, encode_sends};
 use sendas_core::report::{ClassifiedEvent, Summary};
 use sendas_core::{AnalysisResult, Progress};
 
@@ -116,8 +116,8 @@ pub enum FromWorker {
 /// progress moves and memory stays flat.
 pub const SLICE_BYTES: f64 = 16.0 * 1024.0 * 1024.0;
 
-/// Sends per result part ([`crate::result_codec`]): about 0.6 MB (it was 4.5 MB of JSON), which
-/// the page decodes in about 5 ms (the JSON took 16 to 20), so no page task is long even on a
+/// Sends per result part ([`sendas_core::report::codec`]): about 0.6 MB (it was 4.5 MB of JSON), which
+/// the page decodes in 5 to 10 ms (the JSON took 16 to 30), so no page task is long even on a
 /// slower machine. Larger parts would save next to nothing (a message and a part's string table
 /// cost little) and lengthen the page's tasks, so the count stayed where the JSON parts had it.
 pub const SENDS_PER_PART: usize = 4_000;
@@ -144,7 +144,7 @@ struct ResultHead {
 /// `ArrayBuffer`) each; its rejected records (`errors`, not serialised) stay behind, as the
 /// summary lists the first ones. The first part is JSON: the summary, the input names, the rule
 /// table and the number of sends. Then the sends, `per_part` at a time, each part in the binary
-/// form of [`crate::result_codec`] (a send's raw record goes with it if it has one; the worker
+/// form of [`sendas_core::report::codec`] (a send's raw record goes with it if it has one; the worker
 /// takes them out first, see `src/worker.rs`). The page decodes each message in its own task,
 /// so no task is long: one 45 MB JSON message took 0.8 s to decode at 1M records, with the page
 /// frozen meanwhile.
@@ -258,7 +258,7 @@ mod tests {
         let cut = |bytes: &[u8]| bytes[..bytes.len() / 2].to_vec();
         assert!(failed(assemble(&[cut(&parts[0])])), "a cut head");
         assert!(failed(assemble(&[parts[0].clone(), cut(&parts[1])])), "a cut part");
-        assert!(failed(assemble(&[parts[0].clone(), crate::result_codec::encode_sends(&[])])), "an empty part");
+        assert!(failed(assemble(&[parts[0].clone(), sendas_core::report::codec::encode_sends(&[])])), "an empty part");
         assert!(failed(assemble(&[parts[0].clone(), b"[]".to_vec()])), "a JSON part");
         assert!(failed(assemble(&[parts[0].clone(), parts[0].clone()])), "a second head");
         let mut too_many = parts.clone();

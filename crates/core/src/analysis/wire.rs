@@ -10,7 +10,8 @@ use super::source::{SourceMeta, SourceState};
 use super::{Analysis, RejectTally};
 use crate::ingest::split::PartEnd;
 use crate::ingest::{FatalError, Format, IngestStats, RowError};
-use crate::report::{ClassifiedEvent, OwnerChangeRow};
+use crate::report::codec::{decode_sends, encode_sends};
+use crate::report::OwnerChangeRow;
 
 /// What an analysis of parts carries across.
 #[derive(Serialize, Deserialize)]
@@ -18,7 +19,6 @@ struct Wire {
     sources: Vec<WireSource>,
     first_inputs: Option<Vec<u32>>,
     workloads: Vec<String>,
-    sends: Vec<ClassifiedEvent>,
     send_records: Vec<u32>,
     send_digests: Vec<u128>,
     owner_changes: Vec<OwnerChangeRow>,
@@ -70,7 +70,6 @@ impl Analysis {
                 .collect(),
             first_inputs: self.first_inputs,
             workloads: self.workloads.names,
-            sends: self.sends,
             send_records: self.send_records,
             send_digests: self.send_digests,
             owner_changes: self.owner_changes,
@@ -82,12 +81,15 @@ impl Analysis {
                 .map(|t| WireTally { file: t.file, count: t.count, first: t.first, last_line: t.last_line })
                 .collect(),
         };
-        // The records as columns of numbers (most of a large part); the rest as JSON. Plain data
-        // into a Vec: it cannot fail.
+        // The sends in the compact form and the records as columns of numbers (most of a large
+        // part); the rest as JSON. Plain data into a Vec: it cannot fail.
         let json = serde_json::to_vec(&wire).unwrap_or_default();
-        let mut bytes = Vec::with_capacity(json.len() + 4 + self.records.len() * 48);
-        bytes.extend_from_slice(&(json.len() as u32).to_le_bytes());
-        bytes.extend_from_slice(&json);
+        let sends = encode_sends(&self.sends);
+        let mut bytes = Vec::with_capacity(json.len() + sends.len() + 8 + self.records.len() * 48);
+        for part in [&json, &sends] {
+            bytes.extend_from_slice(&(part.len() as u32).to_le_bytes());
+            bytes.extend_from_slice(part);
+        }
         self.records.to_bytes(&mut bytes);
         bytes
     }
@@ -107,17 +109,23 @@ impl Analysis {
     /// assert!(Analysis::from_bytes(&Analysis::default(), &bytes[..10]).is_err());
     /// ```
     pub fn from_bytes(like: &Analysis, bytes: &[u8]) -> Result<Analysis, String> {
-        let cut = || "the analysis is cut short".to_owned();
-        let json_len = u32::from_le_bytes(bytes.get(..4).ok_or_else(cut)?.try_into().map_err(|_| cut())?) as usize;
-        let json = bytes.get(4..json_len.checked_add(4).ok_or_else(cut)?).ok_or_else(cut)?;
-        let wire: Wire = serde_json::from_slice(json).map_err(|e| e.to_string())?;
-        let (store, used) = Records::from_bytes(&bytes[4 + json_len..])?;
-        if 4 + json_len + used != bytes.len() {
+        let mut rest = bytes;
+        let mut next = || -> Result<&[u8], String> {
+            let cut = || "the analysis is cut short".to_owned();
+            let len = u32::from_le_bytes(rest.get(..4).ok_or_else(cut)?.try_into().map_err(|_| cut())?) as usize;
+            let part = rest.get(4..len.checked_add(4).ok_or_else(cut)?).ok_or_else(cut)?;
+            rest = &rest[4 + len..];
+            Ok(part)
+        };
+        let wire: Wire = serde_json::from_slice(next()?).map_err(|e| e.to_string())?;
+        let sends = decode_sends(next()?)?;
+        let (store, used) = Records::from_bytes(rest)?;
+        if used != rest.len() {
             return Err("bytes follow the analysis".into());
         }
         let records = store.len();
-        let consistent = wire.send_records.len() == wire.sends.len()
-            && wire.send_digests.len() == wire.sends.len()
+        let consistent = wire.send_records.len() == sends.len()
+            && wire.send_digests.len() == sends.len()
             && wire.owner_change_records.len() == wire.owner_changes.len()
             && wire.send_records.iter().chain(&wire.owner_change_records).all(|&r| (r as usize) < records)
             && store.workloads.iter().all(|&w| (w as usize) < wire.workloads.len())
@@ -151,7 +159,7 @@ impl Analysis {
         }
         analysis.workloads = workloads;
         analysis.first_inputs = wire.first_inputs;
-        analysis.sends = wire.sends;
+        analysis.sends = sends;
         analysis.send_records = wire.send_records;
         analysis.send_digests = wire.send_digests;
         analysis.owner_changes = wire.owner_changes;

@@ -7,6 +7,7 @@
 //! app's "Download report" serialise the very same value.
 
 mod alerts;
+pub mod codec;
 mod delays;
 mod export;
 mod findings;

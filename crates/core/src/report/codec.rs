@@ -1,6 +1,8 @@
-//! The classified sends of a result as the worker posts them to the page: a compact binary
-//! form, hand-rolled, that the page reads several times faster than the JSON it replaced
-//! (the JSON of a part was mostly field names, quotes and the same few dozen strings again).
+//! Classified sends as bytes: a compact binary form, hand-rolled, read several times faster
+//! than their JSON (which was mostly field names, quotes and the same few dozen strings again).
+//! The browser's worker posts a result's sends to the page in it, and a helper worker posts a
+//! part's sends, raw records included, to the worker that joins the parts
+//! ([`Analysis::to_bytes`](crate::Analysis::to_bytes)).
 //!
 //! One part ([`encode_sends`], [`decode_sends`]) holds a run of sends and stands alone:
 //!
@@ -31,13 +33,13 @@
 //! one- or two-byte indices, and the page checks each string's UTF-8 once a part. Reading
 //! allocates nothing from a count or length it has not checked against the bytes left, and a
 //! cut, damaged or foreign part is an `Err`, never a panic.
-//! The raw record travels too when a send has one (the worker takes raw records out first:
-//! they stay in the worker, see `src/worker.rs`).
+//! The raw record travels too when a send has one (the worker takes raw records out of a
+//! result before posting it to the page: they stay in the worker).
 
+use crate::classify::{Classification, Evidence};
+use crate::model::{ArrivalSource, AuditEvent, LogonType, OwnerChange, SendClass, SourceRef, UserType};
+use crate::report::{ClassifiedEvent, Delay};
 use chrono::{DateTime, Utc};
-use sendas_core::classify::{Classification, Evidence};
-use sendas_core::model::{ArrivalSource, AuditEvent, LogonType, OwnerChange, SendClass, SourceRef, UserType};
-use sendas_core::report::{ClassifiedEvent, Delay};
 
 /// The first bytes of every part: the format and its version.
 const MAGIC: &[u8; 4] = b"SLs1";
@@ -513,15 +515,15 @@ mod tests {
     }
 
     fn analysed(name: &str, bytes: &[u8]) -> Option<Vec<ClassifiedEvent>> {
-        let mut analysis = sendas_core::Analysis::default();
-        let meta = sendas_core::SourceMeta { name: name.into(), exported_at: None };
+        let mut analysis = crate::Analysis::default();
+        let meta = crate::SourceMeta { name: name.into(), exported_at: None };
         analysis.read_source(meta, bytes).ok()?;
         Some(analysis.finish().sends)
     }
 
     #[test]
     fn the_sample_survives_with_its_raw_records_and_without() {
-        let mut sends = analysed("sample", include_bytes!("sample/field-report.jsonl")).unwrap();
+        let mut sends = analysed("sample", include_bytes!("../../../../src/sample/field-report.jsonl")).unwrap();
         assert!(sends.len() > 10);
         assert!(sends.iter().all(|s| s.event.raw.is_some()));
         round_trip(&sends);
@@ -538,7 +540,7 @@ mod tests {
 
     #[test]
     fn every_fixture_survives() {
-        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures");
         let mut files = Vec::new();
         for dir in [root.to_owned(), format!("{root}/bad")] {
             for entry in std::fs::read_dir(&dir).unwrap() {
@@ -894,7 +896,7 @@ mod tests {
 
     #[test]
     fn a_part_is_much_smaller_than_its_json() {
-        let sends = analysed("sample", include_bytes!("sample/field-report.jsonl")).unwrap();
+        let sends = analysed("sample", include_bytes!("../../../../src/sample/field-report.jsonl")).unwrap();
         let sends: Vec<_> = sends
             .into_iter()
             .map(|mut s| {
