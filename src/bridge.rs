@@ -34,7 +34,7 @@ impl Request {
 
     /// Serve parts of files to the worker at the other end of `port`.
     pub fn serve(port: MessagePort) -> Self {
-        Self { message: ToWorker::Serve, files: Vec::new(), ports: vec![port] }
+        Self { message: ToWorker::Serve { rules: rules() }, files: Vec::new(), ports: vec![port] }
     }
 
     /// Analyse the built-in sample, with the rule table in use.

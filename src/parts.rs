@@ -23,7 +23,6 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{File, MessageEvent, MessagePort};
 
-use sendas_core::classify::RuleSet;
 use sendas_core::ingest::split::{Splitter, SPLIT_WINDOW};
 use sendas_core::{Analysis, Input, Progress};
 
@@ -47,8 +46,6 @@ pub struct PartRequest {
     pub head_len: u64,
     /// The part ends the file (its last row may be cut, and is then reported).
     pub last: bool,
-    /// The rule table to classify with.
-    pub rules: RuleSet,
 }
 
 /// Ids of part requests, over the worker's life.
@@ -94,7 +91,7 @@ pub fn serve(port: MessagePort) {
 
 /// Reads one part into an analysis of its own, and returns it as bytes.
 async fn analyse_part(port: &MessagePort, request: PartRequest, file: File) -> Result<Vec<u8>, String> {
-    crate::rules::set_active(request.rules);
+    // With the rule table the run's `ToWorker::Serve` brought.
     let mut analysis = crate::rules::analysis();
     let head = read_bytes(&file, 0, request.head_len).await.map_err(|_| "the file's head could not be read")?;
     let mut input = FileInput::new(file, false, Rc::new(Reading::default())).range(request.start, request.end);
@@ -187,7 +184,6 @@ pub(crate) async fn read_in_parts(
         return None;
     }
     // The helpers start first, and work while this worker reads the first part.
-    let rules = RuleSet::clone(&crate::rules::active());
     let last = ranges.len() - 1;
     let asked: Vec<Asked> = ranges[1..]
         .iter()
@@ -201,7 +197,6 @@ pub(crate) async fn read_in_parts(
                 end: range.end,
                 head_len: splitter.head_len() as u64,
                 last: i + 1 == last,
-                rules: rules.clone(),
             };
             ask(port, &request, file)
         })

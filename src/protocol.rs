@@ -34,8 +34,11 @@ pub enum ToWorker {
         helpers: usize,
     },
     /// Serve parts of files to the worker at the other end of the `MessagePort` that travels
-    /// with this message (`crate::parts`).
-    Serve,
+    /// with this message (`crate::parts`), for one run.
+    Serve {
+        /// The rule table to classify with.
+        rules: RuleSet,
+    },
     /// Analyse the built-in sample.
     Sample {
         /// The rule table to classify with.
@@ -65,7 +68,7 @@ impl ToWorker {
     pub fn ports(&self) -> usize {
         match self {
             Self::Analyse { helpers, .. } => *helpers,
-            Self::Serve => 1,
+            Self::Serve { .. } => 1,
             Self::Sample { .. } | Self::Reclassify { .. } | Self::RawRecord { .. } => 0,
         }
     }
@@ -76,7 +79,7 @@ impl ToWorker {
         let request: Self = serde_json::from_str(text).map_err(|e| e.to_string())?;
         let expected = match request {
             Self::Analyse { files, .. } => files,
-            Self::Serve | Self::Sample { .. } | Self::Reclassify { .. } | Self::RawRecord { .. } => 0,
+            Self::Serve { .. } | Self::Sample { .. } | Self::Reclassify { .. } | Self::RawRecord { .. } => 0,
         };
         if handles != expected {
             return Err(format!("{handles} files came with a request for {expected}"));
@@ -293,7 +296,7 @@ mod tests {
         mine.rules.swap(0, 1);
         for (request, handles) in [
             (ToWorker::Analyse { files: 0, rules: RuleSet::default(), helpers: 0 }, 0),
-            (ToWorker::Serve, 0),
+            (ToWorker::Serve { rules: RuleSet::default() }, 0),
             (ToWorker::Analyse { files: 3, rules: mine.clone(), helpers: 3 }, 3),
             (ToWorker::Sample { rules: RuleSet::default() }, 0),
             (ToWorker::Reclassify { rules: mine }, 0),

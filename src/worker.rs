@@ -75,7 +75,8 @@ pub fn start() {
         let replies = replies.clone();
         match read_request(&event.data()) {
             Ok((ToWorker::RawRecord { index }, _, _)) => post(&replies, raw_record(index)),
-            Ok((ToWorker::Serve, _, mut ports)) => {
+            Ok((ToWorker::Serve { rules }, _, mut ports)) => {
+                crate::rules::set_active(rules);
                 if let Some(port) = ports.pop() {
                     crate::parts::serve(port);
                 }

@@ -11,7 +11,7 @@
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
 /// How to read a numeric date whose day and month could be swapped.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum DateOrder {
     /// `M/d/yyyy`: en-US, PowerShell's invariant culture, Purview's older export.
     #[default]

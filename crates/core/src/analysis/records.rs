@@ -110,14 +110,29 @@ pub(crate) struct NewRecord {
     pub conflict: bool,
 }
 
-/// Reads [`Records::to_bytes`]' bytes, checking each length against what is left.
-struct Cursor<'a> {
+/// Reads [`Records::to_bytes`]' bytes (and the rest of an analysis's, `wire.rs`), checking each
+/// length against what is left.
+pub(crate) struct Cursor<'a> {
     bytes: &'a [u8],
     at: usize,
 }
 
 impl<'a> Cursor<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+        Self { bytes, at: 0 }
+    }
+
+    /// Bytes not read yet.
+    pub(crate) fn left(&self) -> usize {
+        self.bytes.len() - self.at
+    }
+
+    /// The bytes not read yet.
+    pub(crate) fn rest(&self) -> &'a [u8] {
+        &self.bytes[self.at..]
+    }
+
+    pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
         let end = self.at.checked_add(n).filter(|&end| end <= self.bytes.len()).ok_or("the records are cut short")?;
         let taken = &self.bytes[self.at..end];
         self.at = end;
@@ -129,7 +144,7 @@ impl<'a> Cursor<'a> {
         Ok(self.take(n.checked_mul(size).ok_or("the records are cut short")?)?.chunks_exact(size))
     }
 
-    fn u32(&mut self) -> Result<u32, String> {
+    pub(crate) fn u32(&mut self) -> Result<u32, String> {
         let b = self.take(4)?;
         Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
@@ -484,7 +499,7 @@ impl Records {
     /// A store from [`Records::to_bytes`]' bytes at the start of `bytes`, and the bytes it took.
     /// Lengths are checked against the bytes there are, so damaged bytes are an `Err`.
     pub(crate) fn from_bytes(bytes: &[u8]) -> Result<(Self, usize), String> {
-        let mut at = Cursor { bytes, at: 0 };
+        let mut at = Cursor::new(bytes);
         let n = at.u32()? as usize;
         let mut store = Self { unindexed: true, ..Self::default() };
         store.flags = at.take(n)?.to_vec();

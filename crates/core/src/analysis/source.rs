@@ -7,7 +7,7 @@ use crate::ingest::{FatalError, Format, IngestStats};
 use crate::report::ExportTimeOrigin;
 
 /// What is known about an input before reading it.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SourceMeta {
     /// File name, without directories.
     pub name: String,

@@ -4,12 +4,12 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::model::SourceRef;
 
 /// Which JSON text an error is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum JsonPart {
     /// The AuditData column of a CSV row (or an AuditData string inside a JSON record).
@@ -19,7 +19,7 @@ pub enum JsonPart {
 }
 
 /// Why one record was not accepted.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum RowErrorKind {
     /// The record's JSON does not parse.
@@ -144,7 +144,7 @@ impl fmt::Display for RowErrorKind {
 }
 
 /// A rejected record: where, and why.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RowError {
     /// The input and line the record starts on.
     pub source: SourceRef,

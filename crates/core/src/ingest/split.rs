@@ -181,7 +181,7 @@ fn first_row(text: &[u8], delimiter: u8) -> Option<(usize, usize)> {
 
 /// How reading a part of an input ended: whether it stopped between two rows, and what the
 /// join needs to place the next part.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PartEnd {
     /// The part's bytes end exactly after a row's line break (a CSV input; never JSON).
     pub at_row_boundary: bool,
