@@ -42,6 +42,10 @@ cli=$(for _ in $(seq "$runs"); do
   /usr/bin/time -f "%e %M" target/release/sendas-lens summary --json "$file" 2>&1 >/dev/null | tail -1
 done | tee target/bench/cli-times.txt | awk '{ print $1 }' | median)
 peak=$(awk '{ print $2 }' target/bench/cli-times.txt | sort -n | tail -1)
+# The same on one thread (the default reads a large CSV in parts on every core).
+cli1=$(for _ in $(seq "$runs"); do
+  /usr/bin/time -f "%e %M" target/release/sendas-lens summary --json --threads 1 "$file" 2>&1 >/dev/null | tail -1
+done | tee target/bench/cli-1-thread-times.txt | awk '{ print $1 }' | median)
 ndjson_bytes=$(stat -c %s "$ndjson")
 ndjson_cli=$(for _ in $(seq "$runs"); do
   /usr/bin/time -f "%e %M" target/release/sendas-lens summary --json "$ndjson" 2>&1 >/dev/null | tail -1
@@ -59,12 +63,13 @@ fi
 printf '\n%-18s %9s %9s %10s\n' tool seconds MB/s "vs CLI"
 line() { awk -v n="$1" -v s="$2" -v b="$bytes" -v c="$cli" 'BEGIN { printf "%-18s %9.2f %9.0f %9.1fx\n", n, s, b / 1e6 / s, s / c }'; }
 line "sendas-lens CLI" "$cli"
+line "CLI, 1 thread" "$cli1"
 line "browser (worker)" "$browser"
 while read -r name seconds _ _; do line "$name" "$seconds"; done < target/bench/baselines.txt
 duckdb_wasm=$(sed -n 's/^duckdb-wasm (hand-over to counts): median \([0-9.]*\) s.*/\1/p' target/bench/duckdb-wasm.txt)
 [ -z "$duckdb_wasm" ] || line "duckdb-wasm" "$duckdb_wasm"
 echo
-echo "CLI peak memory: $((peak / 1024)) MB (max RSS, /usr/bin/time)"
+echo "CLI peak memory: $((peak / 1024)) MB (max RSS, /usr/bin/time; $(nproc) threads), $(( $(awk '{ print $2 }' target/bench/cli-1-thread-times.txt | sort -n | tail -1) / 1024 )) MB on 1 thread"
 # On a shared machine the fastest run is the one least disturbed by other work.
 best=$(awk '{ print $1 }' target/bench/cli-times.txt | sort -n | head -1)
 awk -v s="$best" -v b="$bytes" -v r="$runs" 'BEGIN { printf "CLI fastest of %d runs: %.2f s, %.0f MB/s\n", r, s, b / 1e6 / s }'
