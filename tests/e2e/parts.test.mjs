@@ -96,6 +96,23 @@ test('a large CSV read by 1, 2 and 4 workers gives the CLI report, byte for byte
   }
 });
 
+test('several large files in one drop, beside a JSON export: each CSV in parts, one report', async () => {
+  const first = await largeExport();
+  const second = join(dir, 'second-large-export.csv');
+  execFileSync(cli, ['generate', '--format', 'purview-csv', '--rows', '9000', '--seed', '8', second]);
+  const json = join(root, 'tests', 'fixtures', 'management-api-content.json');
+  const files = [first, json, second];
+  const expected = execFileSync(cli, ['summary', '--json', ...files], { encoding: 'utf8' });
+  const { page, context, started, problems } = await openApp(2);
+  await page.setInputFiles('[data-testid=file-input]', files);
+  await page.waitForFunction(() => document.querySelector('[data-testid=sources]')?.textContent.includes('second-large-export.csv'), null, { timeout: 60000 });
+  assert.equal(await report(page), expected, 'the report differs from summary --json');
+  const merges = (await workerMeasures(started)).filter((m) => m === 'sendas:parts-merge').length;
+  assert.equal(merges, 2, 'both CSV files were read in parts');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
 test('lines that look like rows inside a quoted cell at the cut: the join refuses, one pass answers', async () => {
   // Two parts look for their cut at the middle byte: a 1 MiB AuditData cell full of lines of
   // the header's width sits across it.

@@ -9,11 +9,11 @@ use sendas_core::{Analysis, AnalysisResult, JoinError, SourceMeta};
 #[derive(Clone, Copy)]
 struct Cfg { limit: usize, fast: bool, chunk: usize, posted: bool }
 
-fn parts_at(bytes: &[u8], cuts: &[u64], cfg: Cfg) -> Option<Result<AnalysisResult, JoinError>> {
+fn parts_at(name: &str, bytes: &[u8], cuts: &[u64], cfg: Cfg) -> Option<Result<AnalysisResult, JoinError>> {
     let splitter = Splitter::new(&bytes[..bytes.len().min(1 << 20)])?;
     let ranges = splitter.parts(bytes.len() as u64, cuts.iter().copied());
     if ranges.len() < 2 { return None; }
-    let meta = SourceMeta { name: "x.csv".into(), exported_at: None };
+    let meta = SourceMeta { name: name.to_owned(), exported_at: None };
     let head = &bytes[..splitter.head_len()];
     let last = ranges.len() - 1;
     let mut parts = Vec::new();
@@ -57,7 +57,7 @@ fn every_cut(name: &str, bytes: &[u8], cfg: Cfg) -> (usize, usize, Vec<String>) 
     let whole = analyse_with(name, bytes, &[cfg.chunk], cfg.limit, cfg.fast);
     let (mut ok, mut refused, mut bad) = (0, 0, Vec::new());
     for c in 1..bytes.len() {
-        let Some(res) = parts_at(bytes, &[c as u64], cfg) else { continue };
+        let Some(res) = parts_at(name, bytes, &[c as u64], cfg) else { continue };
         match res {
             Ok(j) => { ok += 1; if let Some(d) = differs(&j, &whole) { bad.push(format!("{name} cut {c} (fast {} limit {} chunk {} posted {}): {d}", cfg.fast, cfg.limit, cfg.chunk, cfg.posted)); } }
             Err(_) => refused += 1,
