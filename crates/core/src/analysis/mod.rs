@@ -17,6 +17,7 @@ mod parts;
 mod reader;
 mod records;
 mod repeats;
+mod sends;
 mod source;
 mod summary;
 mod wire;
@@ -145,7 +146,7 @@ pub struct Analysis {
     /// Which input first held each record; `None` while every record came from input 0.
     first_inputs: Option<Vec<u32>>,
     workloads: Workloads,
-    sends: Vec<ClassifiedEvent>,
+    sends: sends::SendStore,
     /// The record number of each send, for its delay.
     send_records: Vec<u32>,
     /// Each send's content digest (taken before any value is cut), to choose between two
@@ -181,7 +182,7 @@ impl Analysis {
             records: Records::default(),
             first_inputs: None,
             workloads: Workloads::default(),
-            sends: Vec::new(),
+            sends: sends::SendStore::default(),
             send_records: Vec::new(),
             send_digests: Vec::new(),
             send_index: None,
@@ -199,13 +200,14 @@ impl Analysis {
     /// An empty analysis with this one's rules and settings: for a part of an input read
     /// elsewhere (another thread, another worker) and joined or merged back.
     pub fn with_same_settings(&self) -> Self {
-        Self {
-            keep_send_details: self.keep_send_details,
+        let mut like = Self {
             keep_raw_records: self.keep_raw_records,
             record_limit: self.record_limit,
             fast_lane: self.fast_lane,
             ..Self::new(self.rules.clone())
-        }
+        };
+        like.keep_send_details(self.keep_send_details);
+        like
     }
 
     /// Skips records larger than `bytes` in inputs read from now on (the default is
@@ -227,6 +229,11 @@ impl Analysis {
     /// Kept sends are most of the memory a large export takes.
     pub fn keep_send_details(&mut self, keep: bool) {
         self.keep_send_details = keep;
+        // Without details, a send packs small: the sends are then kept packed until the report
+        // is assembled (`sends.rs`). Set before any input is read.
+        if self.sends.len() == 0 {
+            self.sends = if keep { sends::SendStore::default() } else { sends::SendStore::packed() };
+        }
     }
 
     /// Keeps each send's raw record (the default: the app's detail panel shows it), or drops it
@@ -322,7 +329,9 @@ impl Analysis {
                 wins[r] = self.resolve(record, copy);
             }
         }
-        for ((mut send, record), digest) in later.sends.into_iter().zip(later.send_records).zip(later.send_digests) {
+        for ((mut send, record), digest) in
+            later.sends.into_vec().into_iter().zip(later.send_records).zip(later.send_digests)
+        {
             send.event.source.file += offset;
             send.event.source.line += lines;
             self.offer_send(outcomes[record as usize], wins[record as usize], send, digest);

@@ -45,7 +45,7 @@ impl Analysis {
             Inserted::New(record) => self.push_send(send, digest, record),
             Inserted::Duplicate { record } if wins => match self.send_of(record) {
                 Some(kept) => {
-                    self.sends[kept] = send;
+                    self.sends.replace(kept, send);
                     self.send_digests[kept] = digest;
                 }
                 None => self.push_send(send, digest, record),

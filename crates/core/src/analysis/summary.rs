@@ -23,12 +23,14 @@ struct InputCounts {
 
 /// Computes delays, findings and the summary.
 pub(super) fn assemble(mut analysis: Analysis) -> AnalysisResult {
-    let records = &analysis.records;
+    // Owned here so it can go before the sends are unpacked (`sends.rs`): the two largest parts
+    // of an analysis are never whole at once.
+    let store = std::mem::take(&mut analysis.records);
+    let records = &store;
     let inference = DelayInference::new(&analysis.sources);
     let delays = inference.per_workload(records, &analysis.workloads.names);
-    for (send, &record) in analysis.sends.iter_mut().zip(&analysis.send_records) {
-        send.delay = inference.delay(records, record as usize);
-    }
+    let send_delays: Vec<_> =
+        analysis.send_records.iter().map(|&record| inference.delay(records, record as usize)).collect();
     let known: u64 = delays.values().map(|d| d.measured + d.bounded).sum();
     let blind: Vec<&str> =
         delays.iter().filter(|(_, d)| d.measured + d.bounded == 0).map(|(w, _)| w.as_str()).collect();
@@ -80,6 +82,11 @@ pub(super) fn assemble(mut analysis: Analysis) -> AnalysisResult {
     let (conflicting, first_ids) = records.conflicting_ids(5);
     let first_ids: Vec<String> = first_ids.iter().map(|id| crate::ingest::fields::clip(id)).collect();
     warnings.extend(conflict_warning(conflicting, &first_ids));
+    drop(store);
+    let mut sends = std::mem::take(&mut analysis.sends).into_vec();
+    for (send, delay) in sends.iter_mut().zip(send_delays) {
+        send.delay = delay;
+    }
     let sources: Vec<SourceSummary> =
         analysis.sources.iter().zip(&counts).map(|(s, c)| source_summary(s, *c)).collect();
     let unusable_inputs = analysis
@@ -120,7 +127,7 @@ pub(super) fn assemble(mut analysis: Analysis) -> AnalysisResult {
         duplicates: total(|s| s.duplicates),
         conflicting_duplicates: conflicting,
         formats,
-        send_events: analysis.sends.len() as u64,
+        send_events: sends.len() as u64,
         // The parts drawn from the classified sends: `fill_send_parts` below.
         by_class: Default::default(),
         by_operation: Default::default(),
@@ -141,14 +148,8 @@ pub(super) fn assemble(mut analysis: Analysis) -> AnalysisResult {
         sources,
         unusable_inputs,
     };
-    fill_send_parts(&mut summary, &analysis.sends);
-    AnalysisResult {
-        summary,
-        sends: analysis.sends,
-        errors: analysis.errors,
-        source_names: names,
-        rules: analysis.rules,
-    }
+    fill_send_parts(&mut summary, &sends);
+    AnalysisResult { summary, sends, errors: analysis.errors, source_names: names, rules: analysis.rules }
 }
 
 /// The parts of the report drawn from the classified sends (classes, charts, findings): what

@@ -303,7 +303,7 @@ impl Analysis {
             out.error(&t.first);
             out.u64(t.last_line);
         }
-        out.bytes(&encode_sends(&self.sends));
+        out.bytes(&encode_sends(&self.sends.into_vec()));
         self.records.to_bytes(&mut out.0);
         out.0
     }
@@ -374,7 +374,7 @@ impl Analysis {
         }
         analysis.workloads = workloads;
         analysis.records = store;
-        analysis.sends = sends;
+        sends.into_iter().for_each(|send| analysis.sends.push(send));
         Ok(analysis)
     }
 }
