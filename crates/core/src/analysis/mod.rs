@@ -301,10 +301,8 @@ impl Analysis {
         // Which input first held each of `later`'s records, in this analysis's numbering.
         let first_inputs: Vec<u32> =
             (0..later.records.len()).map(|record| later.first_input(record) + offset).collect();
-        // What each of `later`'s records is compared with, should it repeat one of ours.
-        let (later_times, later_workloads) = (later.records.times.clone(), later.records.workloads.clone());
         let (names, workloads) = (&later.workloads.names, &mut self.workloads);
-        let outcomes = self.records.merge(
+        let (outcomes, repeats) = self.records.merge(
             later.records,
             |presence| presence.checked_shl(offset).unwrap_or(0),
             |workload| workloads.id(&names[workload as usize]),
@@ -319,15 +317,16 @@ impl Analysis {
         let later_send_of: std::collections::HashMap<u32, usize> =
             later.send_records.iter().enumerate().map(|(i, &r)| (r, i)).collect();
         let mut wins = vec![false; outcomes.len()];
-        for (r, outcome) in outcomes.iter().enumerate() {
-            if let Inserted::Duplicate { record } = *outcome {
-                let copy = Copy {
-                    time: later_times[r],
-                    workload: &later.workloads.names[later_workloads[r] as usize],
-                    send: later_send_of.get(&(r as u32)).map(|&i| later.send_digests[i]),
-                };
-                wins[r] = self.resolve(record, copy);
-            }
+        for repeat in repeats {
+            let (r, Inserted::Duplicate { record }) = (repeat.record as usize, outcomes[repeat.record as usize]) else {
+                continue;
+            };
+            let copy = Copy {
+                time: repeat.time,
+                workload: &later.workloads.names[repeat.workload as usize],
+                send: later_send_of.get(&(r as u32)).map(|&i| later.send_digests[i]),
+            };
+            wins[r] = self.resolve(record, copy);
         }
         for ((mut send, record), digest) in
             later.sends.into_vec().into_iter().zip(later.send_records).zip(later.send_digests)

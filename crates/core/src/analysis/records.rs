@@ -224,6 +224,15 @@ pub(crate) enum Inserted {
     },
 }
 
+/// A record of a merged store that repeats one of this store's: its number there, and what it
+/// is compared with (its workload in its own store's numbering).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Repeat {
+    pub record: u32,
+    pub time: i64,
+    pub workload: u16,
+}
+
 /// What the store keeps of a record that a repeat is compared with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Stored {
@@ -451,6 +460,8 @@ impl Records {
 
     /// Every record in order, as it would enter another store.
     pub(crate) fn into_new_records(mut self) -> impl Iterator<Item = NewRecord> {
+        // The index is not read again: its memory goes now, not when the last record is out.
+        self.guid_index = HashTable::new();
         let mut texts: Vec<Option<Box<str>>> = vec![None; self.len()];
         for (text, record) in std::mem::take(&mut self.text_index) {
             texts[record as usize] = Some(text);
@@ -532,11 +543,22 @@ impl Records {
         later: Records,
         presence: impl Fn(u64) -> u64,
         mut workload_id: impl FnMut(u16) -> u16,
-    ) -> Vec<Inserted> {
-        later
+    ) -> (Vec<Inserted>, Vec<Repeat>) {
+        let mut repeats = Vec::new();
+        let outcomes = later
             .into_new_records()
-            .map(|record| self.insert(NewRecord { presence: presence(record.presence), ..record }, &mut workload_id))
-            .collect()
+            .enumerate()
+            .map(|(r, record)| {
+                let (time, workload) = (record.time, record.workload);
+                let outcome =
+                    self.insert(NewRecord { presence: presence(record.presence), ..record }, &mut workload_id);
+                if let Inserted::Duplicate { .. } = outcome {
+                    repeats.push(Repeat { record: r as u32, time, workload });
+                }
+                outcome
+            })
+            .collect();
+        (outcomes, repeats)
     }
 }
 
