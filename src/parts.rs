@@ -48,7 +48,8 @@ pub struct PartRequest {
     pub last: bool,
 }
 
-/// Ids of part requests, over the worker's life.
+/// Ids of part requests, over the worker's life (from 1: a reply with id 0 is a failure of
+/// whatever the channel was asked).
 static NEXT_ID: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
 
 /// Reads bytes `start..end` of a file.
@@ -58,8 +59,27 @@ async fn read_bytes(file: &File, start: u64, end: u64) -> Result<Vec<u8>, JsValu
     Ok(Uint8Array::new(&buffer).to_vec())
 }
 
+thread_local! {
+    /// The parts this helper is reading, and where each is awaited: a panic (a bug; the worker
+    /// then stops) answers them all, so the analysing worker reads the file in one pass instead
+    /// of waiting for ever.
+    static IN_FLIGHT: std::cell::RefCell<Vec<(MessagePort, u32)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Says, on every channel with a part under way, that this helper failed.
+fn fail_in_flight(info: &std::panic::PanicHookInfo<'_>) {
+    let reason = JsValue::from_str(&format!("the helper failed: {info}"));
+    let _ = IN_FLIGHT.try_with(|parts| {
+        for (port, id) in parts.borrow().iter() {
+            let _ = port.post_message(&Array::of2(&JsValue::from(*id), &reason));
+        }
+    });
+}
+
 /// The helper's side: answers part requests on `port` until the worker is terminated.
 pub fn serve(port: MessagePort) {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| std::panic::set_hook(Box::new(fail_in_flight)));
     let replies = port.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let data = event.data();
@@ -68,15 +88,20 @@ pub fn serve(port: MessagePort) {
             Some((request, envelope.get(1).dyn_into::<File>().ok()?))
         });
         let Some((request, file)) = request else {
-            // Only our own worker sends on this channel: a bug, said rather than hung on.
+            // Only our own worker sends on this channel: a bug, said rather than hung on (id 0,
+            // which no request has, fails whichever part is awaited on this channel).
             let reply = Array::of2(&JsValue::from(0), &JsValue::from_str("unreadable part request"));
             let _ = replies.post_message(&reply);
             return;
         };
         let port = replies.clone();
+        IN_FLIGHT.with_borrow_mut(|parts| parts.push((port.clone(), request.id)));
         wasm_bindgen_futures::spawn_local(async move {
             let id = JsValue::from(request.id);
-            match analyse_part(&port, request, file).await {
+            let key = request.id;
+            let outcome = analyse_part(&port, request, file).await;
+            IN_FLIGHT.with_borrow_mut(|parts| parts.retain(|(_, id)| *id != key));
+            match outcome {
                 Ok(bytes) => {
                     let buffer = Uint8Array::from(&bytes[..]).buffer();
                     let _ = port.post_message_with_transferable(&Array::of2(&id, &buffer), &Array::of1(&buffer));
@@ -137,7 +162,8 @@ fn ask(port: &MessagePort, request: &PartRequest, file: &File) -> Asked {
     let (id, seen) = (request.id, read.clone());
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let Some(envelope) = event.data().dyn_into::<Array>().ok() else { return };
-        if envelope.get(0).as_f64() != Some(f64::from(id)) {
+        let from = envelope.get(0).as_f64();
+        if from != Some(f64::from(id)) && from != Some(0.0) {
             return;
         }
         let payload = envelope.get(1);

@@ -35,6 +35,10 @@ pub(crate) fn read_in_parts(
         return None;
     }
     let mut file = File::open(path).ok()?;
+    // A file that changes while its parts are read (it grows, say) would give another report
+    // than one pass: checked again after the join.
+    let stamp = || std::fs::metadata(path).ok().map(|m| (m.len(), m.modified().ok()));
+    let before = stamp().filter(|(len, _)| *len == size)?;
     let head = read_range(&mut file, 0..HEAD_BYTES.min(size)).ok()?;
     let splitter = Splitter::new(&head)?;
     let mut cuts = Vec::new();
@@ -65,7 +69,8 @@ pub(crate) fn read_in_parts(
         running.into_iter().map(|part| part.join().ok().flatten()).collect()
     });
     let parts: Option<Vec<Analysis>> = parts.into_iter().collect();
-    Analysis::join_parts(parts?).ok()
+    let joined = Analysis::join_parts(parts?).ok()?;
+    (stamp() == Some(before)).then_some(joined)
 }
 
 /// Reads one part into `analysis`: from the input's start (`first`) or after `head`.

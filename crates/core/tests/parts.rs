@@ -42,6 +42,18 @@ fn read_in_parts_via(
     if ranges.len() < 2 {
         return None;
     }
+    Some((ranges.len(), read_ranges(name, bytes, &splitter, &ranges, chunk, posted)))
+}
+
+/// Reads the parts at exactly these byte ranges (no speculation) and joins them.
+fn read_ranges(
+    name: &str,
+    bytes: &[u8],
+    splitter: &Splitter,
+    ranges: &[std::ops::Range<u64>],
+    chunk: usize,
+    posted: bool,
+) -> Result<AnalysisResult, JoinError> {
     let meta = SourceMeta { name: name.to_owned(), exported_at: None };
     let head = &bytes[..splitter.head_len()];
     let last = ranges.len() - 1;
@@ -64,8 +76,7 @@ fn read_in_parts_via(
             false => analysis,
         }
     });
-    let joined = Analysis::join_parts(parts.collect());
-    Some((ranges.len(), joined.map(Analysis::finish)))
+    Analysis::join_parts(parts.collect()).map(Analysis::finish)
 }
 
 fn one_pass(name: &str, bytes: &[u8]) -> AnalysisResult {
@@ -142,17 +153,22 @@ proptest! {
 fn every_fixture_cut_anywhere_joins_to_one_pass_or_is_refused() {
     let mut joined_ok = 0;
     for name in all_fixtures() {
-        let bytes = fixture(&name);
-        let whole = one_pass(&name, &bytes);
-        let cuttable = Splitter::new(&bytes).is_some();
+        let original = fixture(&name);
         if name.ends_with(".json") || name.ends_with(".jsonl") || name.contains("utf16") {
-            assert!(!cuttable, "{name} is not cut");
+            assert!(Splitter::new(&original).is_none(), "{name} is not cut");
         }
-        for point in (1..bytes.len()).step_by(37) {
-            let Some((_, joined)) = read_in_parts(&name, &bytes, &[point], 1 << 20) else { continue };
-            if let Ok(joined) = joined {
-                assert_identical(&joined, &whole, &format!("{name} cut near {point}"));
-                joined_ok += 1;
+        // As exported, with CRLF line ends, and with no line break after the last row.
+        let crlf: Vec<u8> =
+            original.iter().flat_map(|&b| if b == b'\n' { vec![b'\r', b'\n'] } else { vec![b] }).collect();
+        let unterminated = original.trim_ascii_end().to_vec();
+        for (variant, bytes) in [("", original), (" (CRLF)", crlf), (" (no final line break)", unterminated)] {
+            let whole = one_pass(&name, &bytes);
+            for point in (1..bytes.len()).step_by(37) {
+                let Some((_, joined)) = read_in_parts(&name, &bytes, &[point], 1 << 20) else { continue };
+                if let Ok(joined) = joined {
+                    assert_identical(&joined, &whole, &format!("{name}{variant} cut near {point}"));
+                    joined_ok += 1;
+                }
             }
         }
     }
@@ -186,6 +202,26 @@ fn rows_faked_inside_a_quoted_cell_are_refused() {
     // Cut elsewhere, the same file joins.
     let (_, joined) = read_in_parts("hostile.csv", &bytes, &[400], 1 << 20).unwrap();
     assert_identical(&joined.unwrap(), &one_pass("hostile.csv", &bytes), "cut before the hostile cell");
+}
+
+/// The same, when the ambiguous date is in a last row with no line break after it (it is read
+/// only when the input ends): found by an independent review, where the join accepted it.
+#[test]
+fn an_ambiguous_date_in_an_unterminated_last_row_is_refused_too() {
+    let row = |date: &str, id: &str| {
+        format!("{date},kim@contoso.com,FileAccessed,\"{{\"\"Id\"\":\"\"{id}\"\",\"\"Operation\"\":\"\"FileAccessed\"\"}}\"\r\n")
+    };
+    let mut text = String::from("CreationDate,UserIds,Operations,AuditData\r\n");
+    for i in 0..5 {
+        text.push_str(&row("25/03/2026 10:00:00", &format!("a{i}")));
+    }
+    let cut = text.len();
+    text.push_str(row("03/04/2026 10:00:00", "b").trim_end());
+    let bytes = text.into_bytes();
+    let splitter = Splitter::new(&bytes).unwrap();
+    let ranges = splitter.parts(bytes.len() as u64, [cut as u64]);
+    let joined = read_ranges("unterminated.csv", &bytes, &splitter, &ranges, 1 << 20, false);
+    assert_eq!(joined.unwrap_err(), JoinError::DateOrder { part: 1 });
 }
 
 /// A part that reads an ambiguous date (`03/04/2026`) while an earlier part has shown the

@@ -332,7 +332,7 @@ impl Analysis {
             later.sends.into_vec().into_iter().zip(later.send_records).zip(later.send_digests)
         {
             send.event.source.file += offset;
-            send.event.source.line += lines;
+            send.event.source.line = send.event.source.line.saturating_add(lines);
             self.offer_send(outcomes[record as usize], wins[record as usize], send, digest);
         }
         for (change, record) in later.owner_changes.into_iter().zip(later.owner_change_records) {
@@ -343,9 +343,9 @@ impl Analysis {
         }
         let moved = |mut error: RowError| {
             error.source.file += offset;
-            error.source.line += lines;
+            error.source.line = error.source.line.saturating_add(lines);
             if let crate::ingest::RowErrorKind::DamagedRecord { last_line } = &mut error.kind {
-                *last_line += lines;
+                *last_line = last_line.saturating_add(lines);
             }
             error
         };
@@ -354,7 +354,7 @@ impl Analysis {
         for mut tally in later.reject_tallies {
             tally.file += offset;
             tally.first = moved(tally.first);
-            tally.last_line += lines;
+            tally.last_line = tally.last_line.saturating_add(lines);
             // Tallies are per input and reason: a part of the same input adds to its own.
             let same = self.reject_tallies.iter_mut().find(|t| t.file == tally.file && t.reason == tally.reason);
             match same {

@@ -2,6 +2,7 @@
 
 use super::source::SourceMeta;
 use super::Analysis;
+use crate::ingest::split::PartEnd;
 use crate::ingest::{FatalError, Format, IngestStats, Ingestor};
 
 /// Why an input could not be read.
@@ -44,8 +45,13 @@ impl SourceReader<'_> {
 
     /// Ends the input and records how reading it went.
     pub fn finish(mut self) -> Result<Format, FatalError> {
-        self.note_part_end();
+        // Where the bytes stopped is known before the last row is flushed; what that row read
+        // (an ambiguous date in a last row with no line break) only after.
+        let before = self.ingestor.part_end();
         let outcome = std::mem::replace(&mut self.outcome, Ok(())).and_then(|()| self.ingestor.finish(self.analysis));
+        if let Some(source) = self.analysis.sources.get_mut(self.file as usize) {
+            source.part_end = PartEnd { at_row_boundary: before.at_row_boundary, ..self.ingestor.part_end() };
+        }
         let format = self.ingestor.format();
         self.analysis.finish_source(self.file, format, self.ingestor.stats(), outcome.as_ref().err().cloned());
         // Every record rejected before one showed the format: the input was read (its rows are

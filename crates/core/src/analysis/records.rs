@@ -649,7 +649,7 @@ mod tests {
             let mut outcomes: Vec<Inserted> = all[..split].iter().cloned().map(|r| first.insert(r, same)).collect();
             let mut second = Records::default();
             let second_outcomes: Vec<Inserted> = all[split..].iter().cloned().map(|r| second.insert(r, same)).collect();
-            let merged = first.merge(second, |p| p, same);
+            let (merged, _) = first.merge(second, |p| p, same);
             // What became of each record: its stored number (a duplicate in the second half is a
             // duplicate of whatever its first sighting became).
             outcomes.extend(second_outcomes.iter().map(|o| merged[o.record() as usize]));

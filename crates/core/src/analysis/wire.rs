@@ -361,7 +361,12 @@ impl Analysis {
             && analysis.owner_change_records.len() == analysis.owner_changes.len()
             && analysis.send_records.iter().chain(&analysis.owner_change_records).all(|&r| (r as usize) < records)
             && store.workloads.iter().all(|&w| (w as usize) < names.len())
-            && analysis.first_inputs.as_ref().is_none_or(|f| f.len() == records);
+            && analysis.first_inputs.as_ref().is_none_or(|f| f.len() == records)
+            // Inputs named by number are inputs of this analysis (a merge adds to the numbers).
+            && sends.iter().map(|s| s.event.source.file).chain(analysis.errors.iter().map(|e| e.source.file))
+                .chain(analysis.reject_tallies.iter().flat_map(|t| [t.file, t.first.source.file]))
+                .chain(analysis.first_inputs.iter().flatten().copied())
+                .all(|file| (file as usize) < analysis.sources.len().max(1));
         if !consistent {
             return Err("the parts of the analysis do not fit together".into());
         }
