@@ -817,9 +817,9 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_smallest_send_takes_the_bytes_the_count_check_assumes() {
-        let least = ClassifiedEvent {
+    /// A send with nothing but what every send has.
+    fn smallest_send() -> ClassifiedEvent {
+        ClassifiedEvent {
             event: AuditEvent::default(),
             classification: Classification {
                 class: SendClass::Owner,
@@ -828,7 +828,12 @@ mod tests {
                 tenant_rule: false,
             },
             delay: None,
-        };
+        }
+    }
+
+    #[test]
+    fn the_smallest_send_takes_the_bytes_the_count_check_assumes() {
+        let least = smallest_send();
         // The magic, the count, one string (the empty workload and operation): length and bytes.
         let head = MAGIC.len() + 1 + 1 + 1;
         assert_eq!(encode_sends(std::slice::from_ref(&least)).len(), head + MIN_SEND_BYTES);
@@ -875,16 +880,7 @@ mod tests {
             assert!(decode_sends(&hostile).is_err(), "{hostile:?}");
         }
         // A string index past the table, a class or enum code out of range: errors.
-        let one = encode_sends(&[ClassifiedEvent {
-            event: AuditEvent::default(),
-            classification: Classification {
-                class: SendClass::Owner,
-                rule: None,
-                evidence: Vec::new(),
-                tenant_rule: false,
-            },
-            delay: None,
-        }]);
+        let one = encode_sends(&[smallest_send()]);
         for at in MAGIC.len()..one.len() {
             for value in [0x7f, 0x7e, 0x0c, 0x08, 0x03] {
                 let mut damaged = one.clone();
