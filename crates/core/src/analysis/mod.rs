@@ -7,7 +7,9 @@
 //! (T1, T2].
 //!
 //! The rooms: [`inputs`] (the multi-file policy both faces call), [`reader`] (one input,
-//! push-style), [`records`] (the store of distinct records and its merge), [`delays`] (delay
+//! push-style), [`parts`] (one input read as parts on several cores, and joined), [`wire`] (an
+//! analysis as bytes between workers), [`records`] (the store of distinct records and its
+//! merge), [`sends`] (the kept sends, packed when only the summary is wanted), [`delays`] (delay
 //! inference), [`repeats`] (which copy of an id is kept), [`summary`] (the report's assembly),
 //! [`source`] (what is known of each input).
 
