@@ -11,10 +11,11 @@
 //! Results do not depend on how the input is cut into chunks; the tests check it.
 //!
 //! This file is the state machine (sniffing, then a CSV or a JSON stage). The rooms, leaves
-//! first: [`error`] and [`sink`] and [`stats`] (shared types), [`format`] (the formats and
+//! first: [`error`] and [`sink`] and [`stats`] (shared types), [`mod@format`] (the formats and
 //! their detection table), `decode` (encodings), `csv_table` and `json_records` (splitting
 //! text into records), `skim` (the fast lane's scan), `fields` (vocabulary, record parsing,
-//! event building), `rows` (what every record goes through), `csv_stage` and `json_stage`.
+//! event building), `rows` (what every record goes through), `csv_stage` and `json_stage`;
+//! [`split`] (where a CSV input may be cut to be read on several cores).
 
 mod csv_stage;
 mod csv_table;
