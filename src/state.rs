@@ -212,9 +212,8 @@ fn delay_key(e: &ClassifiedEvent) -> i64 {
 /// Indices of the sends that pass the filter, in table order.
 pub fn visible_rows(sends: &[ClassifiedEvent], filters: &Filters, sort: Sort) -> Vec<usize> {
     let mut rows: Vec<usize> = (0..sends.len()).filter(|&i| filters.matches(&sends[i])).collect();
-    let key = |i: &usize| &sends[*i];
-    rows.sort_by(|a, b| {
-        let (x, y) = (key(a), key(b));
+    sendas_core::sorting::sort_indices(&mut rows, &|a, b| {
+        let (x, y) = (&sends[a], &sends[b]);
         let order = match sort.column {
             Column::Time => x.event.time.cmp(&y.event.time),
             Column::Operation => x.event.operation.cmp(&y.event.operation),
@@ -224,7 +223,7 @@ pub fn visible_rows(sends: &[ClassifiedEvent], filters: &Filters, sort: Sort) ->
             Column::Delay => delay_key(x).cmp(&delay_key(y)),
         };
         let order = if sort.descending { order.reverse() } else { order };
-        order.then(a.cmp(b))
+        order.then(a.cmp(&b))
     });
     rows
 }

@@ -32,7 +32,7 @@ fn top_labels(cells: &[MatrixCell], pick: fn(&MatrixCell) -> &String) -> Vec<Str
         *totals.entry(pick(c)).or_default() += c.total;
     }
     let mut sorted: Vec<(&String, u64)> = totals.into_iter().collect();
-    sorted.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    sendas_core::sorting::sort_stable_by(&mut sorted, |a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
     sorted.into_iter().take(MAX_SIDE).map(|(l, _)| l.clone()).collect()
 }
 

@@ -40,6 +40,7 @@ pub mod ingest;
 pub mod kql;
 pub mod model;
 pub mod report;
+pub mod sorting;
 mod text;
 pub mod time;
 

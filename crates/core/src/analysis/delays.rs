@@ -115,7 +115,7 @@ impl DelayInference {
         // Only workloads some record holds: a record kept in place of a repeat may leave its
         // repeat's workload behind, named but empty.
         for (w, name) in workloads.iter().enumerate().filter(|(w, _)| held[*w]) {
-            arrival_sources[w].sort();
+            crate::sorting::sort_stable_by(&mut arrival_sources[w], Ord::cmp);
             let stats = DelayStats::compute(
                 std::mem::take(&mut measured[w]),
                 std::mem::take(&mut bounded[w]),

@@ -36,7 +36,7 @@ pub(super) fn assemble(mut analysis: Analysis) -> AnalysisResult {
         delays.iter().filter(|(_, d)| d.measured + d.bounded == 0).map(|(w, _)| w.as_str()).collect();
     // Each format once, in a fixed order: the sentence must not depend on the order of the files.
     let formats: Vec<&str> = {
-        let read: std::collections::BTreeSet<_> = analysis.sources.iter().filter_map(|s| s.format).collect();
+        let read = crate::sorting::set_of(analysis.sources.iter().filter_map(|s| s.format));
         read.into_iter().map(|f| f.name()).collect()
     };
     // An input that could not be used is no export to compare with.
@@ -44,7 +44,7 @@ pub(super) fn assemble(mut analysis: Analysis) -> AnalysisResult {
     let delay_note =
         (records.len() > 0).then(|| delay_note(&formats, usable, inference.can_bound, known, &blind)).flatten();
 
-    analysis.owner_changes.sort_by_key(|c| c.time);
+    crate::sorting::sort_stable_by(&mut analysis.owner_changes, |a, b| a.time.cmp(&b.time));
     let mut counts = vec![InputCounts::default(); analysis.sources.len()];
     let mut per_workload = vec![0u64; analysis.workloads.names.len()];
     for record in 0..records.len() {
@@ -55,7 +55,7 @@ pub(super) fn assemble(mut analysis: Analysis) -> AnalysisResult {
         }
     }
     let by_workload: BTreeMap<String, u64> =
-        analysis.workloads.names.iter().cloned().zip(per_workload).filter(|(_, n)| *n > 0).collect();
+        crate::sorting::map_of(analysis.workloads.names.iter().cloned().zip(per_workload).filter(|(_, n)| *n > 0));
     let time_range = range(records.times.iter().copied().min(), records.times.iter().copied().max());
 
     let mut formats: Vec<String> = Vec::new();
@@ -106,7 +106,9 @@ pub(super) fn assemble(mut analysis: Analysis) -> AnalysisResult {
         })
         .collect();
     let mut tallies: Vec<&super::RejectTally> = analysis.reject_tallies.iter().collect();
-    tallies.sort_by_key(|t| (t.file, t.first.source.line));
+    crate::sorting::sort_stable_by(&mut tallies, |a, b| {
+        (a.file, a.first.source.line).cmp(&(b.file, b.first.source.line))
+    });
     let rejected_by_reason = tallies
         .into_iter()
         .map(|t| RejectedReason {

@@ -135,7 +135,7 @@ fn coverage_findings(input: &FindingInput<'_>, out: &mut Vec<Finding>) {
     }
     let connectors = input.report.connectors();
     if !connectors.is_empty() {
-        let stamped: BTreeSet<String> = connectors.iter().map(|c| c.stamped_as.clone()).collect();
+        let stamped: BTreeSet<String> = crate::sorting::set_of(connectors.iter().map(|c| c.stamped_as.clone()));
         out.push(Finding {
             kind: "connector-creator".into(),
             text: format!(
@@ -160,8 +160,8 @@ fn connector_findings(input: &FindingInput<'_>, out: &mut Vec<Finding>) {
     let send_as_total = input.sends.iter().filter(is_send_as).count();
     let connector_send_as = by_class(input.sends, SendClass::Connector).filter(is_send_as).count();
     let connector_total = by_class(input.sends, SendClass::Connector).count();
-    let stamped: BTreeSet<String> = connectors.iter().map(|c| c.stamped_as.clone()).collect();
-    let mailboxes: BTreeSet<String> = connectors.iter().map(|c| c.mailbox.clone()).collect();
+    let stamped: BTreeSet<String> = crate::sorting::set_of(connectors.iter().map(|c| c.stamped_as.clone()));
+    let mailboxes: BTreeSet<String> = crate::sorting::set_of(connectors.iter().map(|c| c.mailbox.clone()));
     let share = if send_as_total > 0 && connector_send_as > 0 {
         let pct = (connector_send_as as f64 * 100.0 / send_as_total as f64).round() as u64;
         format!("{pct}% of SendAs events ({connector_send_as})")
@@ -190,13 +190,15 @@ fn connector_findings(input: &FindingInput<'_>, out: &mut Vec<Finding>) {
             }
             let cards: Vec<&ClassifiedEvent> =
                 by_class(input.sends, SendClass::Connector).filter(|e| e.mailbox_label() == mailbox).collect();
-            let before: BTreeSet<String> =
-                cards.iter().filter(|e| e.event.time < change.time).map(|e| e.actor_label().to_owned()).collect();
+            let before: BTreeSet<String> = crate::sorting::set_of(
+                cards.iter().filter(|e| e.event.time < change.time).map(|e| e.actor_label().to_owned()),
+            );
             let after: Vec<&&ClassifiedEvent> = cards.iter().filter(|e| e.event.time >= change.time).collect();
             if before.is_empty() || after.is_empty() {
                 continue;
             }
-            let after_names: BTreeSet<String> = after.iter().map(|e| e.actor_label().to_owned()).collect();
+            let after_names: BTreeSet<String> =
+                crate::sorting::set_of(after.iter().map(|e| e.actor_label().to_owned()));
             let mut what = Vec::new();
             if !change.change.added.is_empty() {
                 what.push(format!("{} added", join_list(change.change.added.iter().cloned())));
@@ -259,14 +261,14 @@ fn merge_owner_changes(changes: &[OwnerChangeRow]) -> Vec<OwnerChangeRow> {
 fn people_findings(input: &FindingInput<'_>, out: &mut Vec<Finding>) {
     let delegates: Vec<&ClassifiedEvent> = by_class(input.sends, SendClass::Delegate).collect();
     if !delegates.is_empty() {
-        let actors: BTreeSet<String> = delegates.iter().map(|e| e.actor_label().to_owned()).collect();
-        let mailboxes: BTreeSet<String> = delegates.iter().map(|e| e.mailbox_label().to_owned()).collect();
-        let clients: BTreeSet<String> = delegates
-            .iter()
-            .filter_map(|e| e.event.client_info.as_deref().and_then(client_name))
-            .map(str::to_owned)
-            .collect();
-        let ops: BTreeSet<Option<SendOperation>> = delegates.iter().map(|e| e.event.send_operation()).collect();
+        let actors: BTreeSet<String> = crate::sorting::set_of(delegates.iter().map(|e| e.actor_label().to_owned()));
+        let mailboxes: BTreeSet<String> =
+            crate::sorting::set_of(delegates.iter().map(|e| e.mailbox_label().to_owned()));
+        let clients: BTreeSet<String> = crate::sorting::set_of(
+            delegates.iter().filter_map(|e| e.event.client_info.as_deref().and_then(client_name)).map(str::to_owned),
+        );
+        let ops: BTreeSet<Option<SendOperation>> =
+            crate::sorting::set_of(delegates.iter().map(|e| e.event.send_operation()));
         let verb = match (ops.contains(&Some(SendOperation::SendAs)), ops.contains(&Some(SendOperation::SendOnBehalf)))
         {
             (true, true) => "sent as or on behalf of",
@@ -290,14 +292,13 @@ fn people_findings(input: &FindingInput<'_>, out: &mut Vec<Finding>) {
 
     let apps: Vec<&ClassifiedEvent> = by_class(input.sends, SendClass::Application).collect();
     if !apps.is_empty() {
-        let ids: BTreeSet<String> = apps
-            .iter()
-            .map(|e| match e.event.app_id.as_deref().or(e.event.client_app_id.as_deref()) {
+        let ids: BTreeSet<String> = crate::sorting::set_of(apps.iter().map(|e| {
+            match e.event.app_id.as_deref().or(e.event.client_app_id.as_deref()) {
                 Some(id) => format!("app {id}"),
                 None => e.actor_label().to_owned(),
-            })
-            .collect();
-        let mailboxes: BTreeSet<String> = apps.iter().map(|e| e.mailbox_label().to_owned()).collect();
+            }
+        }));
+        let mailboxes: BTreeSet<String> = crate::sorting::set_of(apps.iter().map(|e| e.mailbox_label().to_owned()));
         out.push(Finding {
             kind: "application".into(),
             text: format!(
@@ -534,7 +535,7 @@ mod tests {
     fn lists_read_like_sentences() {
         assert_eq!(join_list(vec!["a".into()]), "a");
         assert_eq!(join_list(vec!["a".into(), "b".into(), "c".into()]), "a, b and c");
-        let set: BTreeSet<String> = ["a", "b", "c", "d"].iter().map(|s| s.to_string()).collect();
+        let set: BTreeSet<String> = crate::sorting::set_of(["a", "b", "c", "d"].iter().map(|s| s.to_string()));
         assert_eq!(names(&set, 2), "a, b and 2 others");
     }
 

@@ -292,7 +292,7 @@ impl SendReport {
             .iter()
             .map(|(actor, by_class)| ActorRow { actor: actor.clone(), by_class: *by_class, total: by_class.total() })
             .collect();
-        rows.sort_by(|a, b| b.total.cmp(&a.total).then_with(|| a.actor.cmp(&b.actor)));
+        crate::sorting::sort_stable_by(&mut rows, |a, b| b.total.cmp(&a.total).then_with(|| a.actor.cmp(&b.actor)));
         rows
     }
 
@@ -308,7 +308,7 @@ impl SendReport {
                 total: by_class.total(),
             })
             .collect();
-        cells.sort_by(|a, b| {
+        crate::sorting::sort_stable_by(&mut cells, |a, b| {
             b.total.cmp(&a.total).then_with(|| a.actor.cmp(&b.actor)).then_with(|| a.mailbox.cmp(&b.mailbox))
         });
         cells
@@ -327,7 +327,7 @@ impl SendReport {
                 last: acc.last,
             })
             .collect();
-        rows.sort_by(|a, b| {
+        crate::sorting::sort_stable_by(&mut rows, |a, b| {
             b.events
                 .cmp(&a.events)
                 .then_with(|| a.mailbox.cmp(&b.mailbox))
