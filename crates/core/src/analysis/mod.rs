@@ -295,23 +295,24 @@ impl Analysis {
 
     /// Adds `later` as [`Analysis::merge`] does, its inputs new ones or, for
     /// [`Joint::SamePart`], its one input the rest of this one's last.
-    fn absorb(&mut self, later: Analysis, joint: Joint) {
+    fn absorb(&mut self, mut later: Analysis, joint: Joint) {
         let (offset, lines) = match joint {
             Joint::NewInputs => (self.sources.len() as u32, 0),
             Joint::SamePart { line_offset } => (self.sources.len() as u32 - 1, line_offset),
         };
-        // Which input first held each of `later`'s records, in this analysis's numbering.
-        let first_inputs: Vec<u32> =
-            (0..later.records.len()).map(|record| later.first_input(record) + offset).collect();
+        // Which input first held each of `later`'s records (read per record below, in this
+        // analysis's numbering: no column of a million zeros for one input).
+        let later_first = later.first_inputs.take();
         let (names, workloads) = (&later.workloads.names, &mut self.workloads);
         let (outcomes, repeats) = self.records.merge(
             later.records,
             |presence| presence.checked_shl(offset).unwrap_or(0),
             |workload| workloads.id(&names[workload as usize]),
         );
-        for (outcome, first) in outcomes.iter().zip(first_inputs) {
+        for (r, outcome) in outcomes.iter().enumerate() {
             if let Inserted::New(record) = outcome {
-                self.note_first_input(*record, first);
+                let first = later_first.as_ref().and_then(|inputs| inputs.get(r)).copied().unwrap_or(0);
+                self.note_first_input(*record, first + offset);
             }
         }
         // Each of `later`'s records that repeats one of ours: which copy is kept, decided as a

@@ -474,6 +474,25 @@ impl Records {
     /// duplicate of it. `presence` moves a record's presence bits, and `workload_id` its
     /// workload, into this store's numbering. Returns what became of each of `later`'s
     /// records, by its number there.
+    /// Makes room for `additional` more records.
+    fn reserve(&mut self, additional: usize) {
+        if self.unindexed {
+            self.build_guid_index();
+        }
+        self.times.reserve(additional);
+        self.workloads.reserve(additional);
+        self.flags.reserve(additional);
+        self.guids.reserve(additional);
+        if !self.presence.is_empty() {
+            self.presence.reserve(additional);
+        }
+        if !self.arrivals.is_empty() {
+            self.arrivals.reserve(additional);
+        }
+        let (guids, hasher) = (&self.guids, &self.hasher);
+        self.guid_index.reserve(additional, |&r| hasher.hash_one(guids[r as usize]));
+    }
+
     /// Indexes the records by GUID or digest (every keyed record without a text id).
     fn build_guid_index(&mut self) {
         self.unindexed = false;
@@ -545,8 +564,12 @@ impl Records {
         mut workload_id: impl FnMut(u16) -> u16,
     ) -> (Vec<Inserted>, Vec<Repeat>) {
         let mut repeats = Vec::new();
+        let added = later.len();
+        let later = later.into_new_records();
+        // Room for all of them at once: the index is rebuilt once (old and new table together
+        // for a moment), not at every doubling, and only after `later`'s own index is gone.
+        self.reserve(added);
         let outcomes = later
-            .into_new_records()
             .enumerate()
             .map(|(r, record)| {
                 let (time, workload) = (record.time, record.workload);
