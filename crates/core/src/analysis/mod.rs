@@ -13,6 +13,7 @@
 //! inference), [`repeats`] (which copy of an id is kept), [`summary`] (the report's assembly),
 //! [`source`] (what is known of each input).
 
+mod bytes;
 mod delays;
 mod inputs;
 mod parts;

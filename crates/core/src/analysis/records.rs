@@ -7,6 +7,7 @@ use std::hash::BuildHasher;
 
 use hashbrown::{DefaultHashBuilder, HashTable};
 
+use super::bytes::{Cursor, Out};
 use crate::model::ArrivalSource;
 
 /// Inputs whose presence can be tracked per record (one bit each).
@@ -108,46 +109,6 @@ pub(crate) struct NewRecord {
     pub send: bool,
     /// Copies that differ were seen already (a record coming from another store).
     pub conflict: bool,
-}
-
-/// Reads [`Records::to_bytes`]' bytes (and the rest of an analysis's, `wire.rs`), checking each
-/// length against what is left.
-pub(crate) struct Cursor<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Cursor<'a> {
-    pub(crate) fn new(bytes: &'a [u8]) -> Self {
-        Self { bytes, at: 0 }
-    }
-
-    /// Bytes not read yet.
-    pub(crate) fn left(&self) -> usize {
-        self.bytes.len() - self.at
-    }
-
-    /// The bytes not read yet.
-    pub(crate) fn rest(&self) -> &'a [u8] {
-        &self.bytes[self.at..]
-    }
-
-    pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
-        let end = self.at.checked_add(n).filter(|&end| end <= self.bytes.len()).ok_or("the records are cut short")?;
-        let taken = &self.bytes[self.at..end];
-        self.at = end;
-        Ok(taken)
-    }
-
-    /// `n` items of `size` bytes.
-    fn items(&mut self, n: usize, size: usize) -> Result<std::slice::ChunksExact<'a, u8>, String> {
-        Ok(self.take(n.checked_mul(size).ok_or("the records are cut short")?)?.chunks_exact(size))
-    }
-
-    pub(crate) fn u32(&mut self) -> Result<u32, String> {
-        let b = self.take(4)?;
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    }
 }
 
 /// Every distinct record, column by column.
@@ -507,29 +468,26 @@ impl Records {
     }
 
     /// The columns as bytes, appended to `out` ([`Records::from_bytes`] reads them back).
-    pub(crate) fn to_bytes(&self, out: &mut Vec<u8>) {
-        let n = self.len();
-        out.extend_from_slice(&(n as u32).to_le_bytes());
-        out.extend_from_slice(&self.flags);
-        self.times.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
-        self.workloads.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
-        self.guids.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
+    pub(crate) fn to_bytes(&self, out: &mut Out) {
+        out.len(self.len());
+        out.0.extend_from_slice(&self.flags);
+        self.times.iter().for_each(|&v| out.i64(v));
+        self.workloads.iter().for_each(|&v| out.0.extend_from_slice(&v.to_le_bytes()));
+        self.guids.iter().for_each(|&v| out.u128(v));
         for column in [&self.presence, &self.arrivals.iter().map(|&a| a as u64).collect::<Vec<u64>>()] {
-            out.push(u8::from(!column.is_empty()));
-            column.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
+            out.u8(u8::from(!column.is_empty()));
+            column.iter().for_each(|&v| out.u64(v));
         }
-        out.extend_from_slice(&(self.text_index.len() as u32).to_le_bytes());
-        for (text, record) in &self.text_index {
-            out.extend_from_slice(&record.to_le_bytes());
-            out.extend_from_slice(&(text.len() as u32).to_le_bytes());
-            out.extend_from_slice(text.as_bytes());
+        out.len(self.text_index.len());
+        for (text, &record) in &self.text_index {
+            out.u32(record);
+            out.str(text);
         }
     }
 
-    /// A store from [`Records::to_bytes`]' bytes at the start of `bytes`, and the bytes it took.
-    /// Lengths are checked against the bytes there are, so damaged bytes are an `Err`.
-    pub(crate) fn from_bytes(bytes: &[u8]) -> Result<(Self, usize), String> {
-        let mut at = Cursor::new(bytes);
+    /// A store from [`Records::to_bytes`]' bytes, read from `at`. Lengths are checked against
+    /// the bytes there are, so damaged bytes are an `Err`.
+    pub(crate) fn from_bytes(at: &mut Cursor<'_>) -> Result<Self, String> {
         let n = at.u32()? as usize;
         let mut store = Self { unindexed: true, ..Self::default() };
         store.flags = at.take(n)?.to_vec();
@@ -537,24 +495,22 @@ impl Records {
         store.workloads = at.items(n, 2)?.map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
         store.guids = at.items(n, 16)?.map(|c| u128::from_le_bytes(c.try_into().unwrap_or_default())).collect();
         let mut column = || -> Result<Vec<u64>, String> {
-            match at.take(1)?[0] {
-                0 => Ok(Vec::new()),
-                _ => Ok(at.items(n, 8)?.map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default())).collect()),
+            match at.flag()? {
+                false => Ok(Vec::new()),
+                true => Ok(at.items(n, 8)?.map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default())).collect()),
             }
         };
         store.presence = column()?;
         store.arrivals = column()?.into_iter().map(|a| a as i64).collect();
-        let texts = at.u32()?;
-        for _ in 0..texts {
+        for _ in 0..at.count(8)? {
             let record = at.u32()?;
-            let len = at.u32()? as usize;
-            let text = std::str::from_utf8(at.take(len)?).map_err(|_| "an id is not text")?;
+            let text = at.str().map_err(|_| "an id is not text")?;
             if record as usize >= n {
                 return Err("an id names no record".into());
             }
             store.text_index.insert(text.into(), record);
         }
-        Ok((store, at.at))
+        Ok(store)
     }
 
     pub(crate) fn merge(

@@ -10,7 +10,8 @@
 
 use chrono::DateTime;
 
-use super::records::{Cursor, Records, Workloads};
+use super::bytes::{Cursor, Out};
+use super::records::{Records, Workloads};
 use super::source::{SourceMeta, SourceState};
 use super::{Analysis, RejectTally};
 use crate::ingest::split::PartEnd;
@@ -20,52 +21,8 @@ use crate::report::codec::{decode_sends, encode_sends};
 use crate::report::{ExportTimeOrigin, OwnerChangeRow};
 use crate::time::DateOrder;
 
-/// Appends the wire form of values to a buffer.
-struct Out(Vec<u8>);
-
+/// A rejected record, in the byte form.
 impl Out {
-    fn u8(&mut self, v: u8) {
-        self.0.push(v);
-    }
-    fn u32(&mut self, v: u32) {
-        self.0.extend_from_slice(&v.to_le_bytes());
-    }
-    fn u64(&mut self, v: u64) {
-        self.0.extend_from_slice(&v.to_le_bytes());
-    }
-    fn i64(&mut self, v: i64) {
-        self.0.extend_from_slice(&v.to_le_bytes());
-    }
-    fn len(&mut self, n: usize) {
-        self.u32(n as u32);
-    }
-    fn bytes(&mut self, b: &[u8]) {
-        self.len(b.len());
-        self.0.extend_from_slice(b);
-    }
-    fn str(&mut self, s: &str) {
-        self.bytes(s.as_bytes());
-    }
-    fn opt_str(&mut self, s: Option<&str>) {
-        self.u8(u8::from(s.is_some()));
-        if let Some(s) = s {
-            self.str(s);
-        }
-    }
-    fn opt_i64(&mut self, v: Option<i64>) {
-        self.u8(u8::from(v.is_some()));
-        if let Some(v) = v {
-            self.i64(v);
-        }
-    }
-    fn strs(&mut self, all: &[String]) {
-        self.len(all.len());
-        all.iter().for_each(|s| self.str(s));
-    }
-    fn u32s(&mut self, all: &[u32]) {
-        self.len(all.len());
-        all.iter().for_each(|&v| self.u32(v));
-    }
     fn error(&mut self, e: &RowError) {
         self.u32(e.source.file);
         self.u64(e.source.line);
@@ -116,55 +73,8 @@ impl Out {
     }
 }
 
-/// Reads what [`Out`] wrote.
+/// Reads what [`Out::error`] wrote.
 impl Cursor<'_> {
-    fn u8(&mut self) -> Result<u8, String> {
-        Ok(self.take(1)?[0])
-    }
-    fn u64(&mut self) -> Result<u64, String> {
-        Ok(u64::from_le_bytes(self.take(8)?.try_into().map_err(|_| "cut short")?))
-    }
-    fn i64(&mut self) -> Result<i64, String> {
-        Ok(self.u64()? as i64)
-    }
-    fn usize(&mut self) -> Result<usize, String> {
-        usize::try_from(self.u64()?).map_err(|_| "a number too large".into())
-    }
-    fn flag(&mut self) -> Result<bool, String> {
-        match self.u8()? {
-            0 => Ok(false),
-            1 => Ok(true),
-            _ => Err("a flag that is neither 0 nor 1".into()),
-        }
-    }
-    fn bytes(&mut self) -> Result<&[u8], String> {
-        let n = self.u32()? as usize;
-        self.take(n)
-    }
-    fn string(&mut self) -> Result<String, String> {
-        std::str::from_utf8(self.bytes()?).map(str::to_owned).map_err(|_| "a string is not UTF-8".into())
-    }
-    fn opt_string(&mut self) -> Result<Option<String>, String> {
-        self.flag()?.then(|| self.string()).transpose()
-    }
-    fn opt_i64(&mut self) -> Result<Option<i64>, String> {
-        self.flag()?.then(|| self.i64()).transpose()
-    }
-    /// A count of items at least `min` bytes each: checked against the bytes left before
-    /// anything is allocated for them.
-    fn count(&mut self, min: usize) -> Result<usize, String> {
-        let n = self.u32()? as usize;
-        if n.saturating_mul(min.max(1)) > self.left() {
-            return Err("a count larger than the bytes left".into());
-        }
-        Ok(n)
-    }
-    fn strings(&mut self) -> Result<Vec<String>, String> {
-        (0..self.count(4)?).map(|_| self.string()).collect()
-    }
-    fn u32s(&mut self) -> Result<Vec<u32>, String> {
-        (0..self.count(4)?).map(|_| self.u32()).collect()
-    }
     fn error(&mut self) -> Result<RowError, String> {
         let source = SourceRef { file: self.u32()?, line: self.u64()? };
         use RowErrorKind as K;
@@ -283,7 +193,7 @@ impl Analysis {
         out.strs(&self.workloads.names);
         out.u32s(&self.send_records);
         out.len(self.send_digests.len());
-        self.send_digests.iter().for_each(|d| out.0.extend_from_slice(&d.to_le_bytes()));
+        self.send_digests.iter().for_each(|&d| out.u128(d));
         out.len(self.owner_changes.len());
         for change in &self.owner_changes {
             out.i64(change.time.timestamp());
@@ -304,7 +214,7 @@ impl Analysis {
             out.u64(t.last_line);
         }
         out.bytes(&encode_sends(&self.sends.into_vec()));
-        self.records.to_bytes(&mut out.0);
+        self.records.to_bytes(&mut out);
         out.0
     }
 
@@ -331,9 +241,7 @@ impl Analysis {
         analysis.first_inputs = tracked.then_some(first_inputs);
         let names = at.strings()?;
         analysis.send_records = at.u32s()?;
-        analysis.send_digests = (0..at.count(16)?)
-            .map(|_| Ok(u128::from_le_bytes(at.take(16)?.try_into().map_err(|_| "cut short")?)))
-            .collect::<Result<_, String>>()?;
+        analysis.send_digests = (0..at.count(16)?).map(|_| at.u128()).collect::<Result<_, _>>()?;
         analysis.owner_changes = (0..at.count(12)?)
             .map(|_| {
                 let time = DateTime::from_timestamp(at.i64()?, at.u32()?).ok_or("a time out of range")?;
@@ -351,8 +259,8 @@ impl Analysis {
             })
             .collect::<Result<_, String>>()?;
         let sends = decode_sends(at.bytes()?)?;
-        let (store, used) = Records::from_bytes(at.rest())?;
-        if used != at.left() {
+        let store = Records::from_bytes(&mut at)?;
+        if at.left() != 0 {
             return Err("bytes follow the analysis".into());
         }
         let records = store.len();
