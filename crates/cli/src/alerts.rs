@@ -3,34 +3,25 @@
 //! silences those, and how early each alert could have fired given how late the log is. The
 //! numbers are the core's (`AlertRule::evaluate`), the ones the app shows for the same files.
 
-use std::path::PathBuf;
-
 use sendas_core::display::{to_json, visible as v};
 use sendas_core::model::{SendClass, SendOperation};
 use sendas_core::report::{parse_alert_window, AlertReport, AlertRule, AlertWindow, ClassCounts, FireBasis};
 
-use crate::{analyse, load_rules, ExportTimes, Fatal, RulesArg, Threads};
+use crate::{analyse, ExportArgs, Fatal};
 
 /// Windows the text lists (the JSON lists every one).
 const SHOWN_WINDOWS: usize = 50;
 
 #[derive(clap::Args, Debug)]
 pub struct AlertsArgs {
-    /// Export files (several daily or overlapping exports are merged; repeated records count once).
-    #[arg(required = true)]
-    files: Vec<PathBuf>,
+    #[command(flatten)]
+    exports: ExportArgs,
     #[command(flatten)]
     rule: AlertRuleArgs,
     /// Print one JSON object (the rule, the counts, the suggested exclusion and every window
     /// that fires) instead of text.
     #[arg(long)]
     json: bool,
-    #[command(flatten)]
-    times: ExportTimes,
-    #[command(flatten)]
-    rules: RulesArg,
-    #[command(flatten)]
-    threads: Threads,
 }
 
 /// The alert condition, as `alerts` evaluates it and `kql --query alert` writes it.
@@ -90,10 +81,9 @@ impl AlertRuleArgs {
 pub fn run(args: &AlertsArgs) -> Result<String, Fatal> {
     // The flags first: a typo should not cost a read of every file.
     let rule = args.rule.to_rule()?;
-    let rules = load_rules(args.rules.path.as_deref())?;
-    let result = analyse(&args.files, &args.times, &args.threads, true, rules.clone(), !args.json)?;
+    let result = analyse(&args.exports, true, !args.json)?;
     // The exclusion comes from the rules the sends were classified with, a tenant's own included.
-    let report = rule.evaluate(&result.sends, &rules);
+    let report = rule.evaluate(&result.sends, &result.rules);
     Ok(if args.json { format!("{}\n", to_json(&report, true)) } else { text(&report, &args.rule.window) })
 }
 

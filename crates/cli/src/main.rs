@@ -40,33 +40,19 @@ struct Cli {
 enum Command {
     /// Summarise one or more exports: counts, classes, delays, findings, rejected rows.
     Summary {
-        /// Export files (several daily or overlapping exports are merged; repeated records count once).
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
+        #[command(flatten)]
+        exports: ExportArgs,
         /// Print one JSON object (the same report the app downloads) instead of text.
         #[arg(long)]
         json: bool,
-        #[command(flatten)]
-        times: ExportTimes,
-        #[command(flatten)]
-        rules: RulesArg,
-        #[command(flatten)]
-        threads: Threads,
     },
     /// Print every send-type event (SendAs, SendOnBehalf, Send) with its class and evidence.
     Events {
-        /// Export files.
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
+        #[command(flatten)]
+        exports: ExportArgs,
         /// One JSON object per line (the only output format; required so scripts say what they expect).
         #[arg(long, required = true)]
         jsonl: bool,
-        #[command(flatten)]
-        times: ExportTimes,
-        #[command(flatten)]
-        rules: RulesArg,
-        #[command(flatten)]
-        threads: Threads,
     },
     /// List the classification rules, in the order they are tried.
     Rules {
@@ -90,6 +76,20 @@ pub(crate) struct RulesArg {
     /// classify with instead of the built-in rules.
     #[arg(long = "rules", value_name = "FILE")]
     pub(crate) path: Option<PathBuf>,
+}
+
+/// The exports a command reads, and how: what `summary`, `events` and `alerts` share.
+#[derive(clap::Args, Debug)]
+pub(crate) struct ExportArgs {
+    /// Export files (several daily or overlapping exports are merged; repeated records count once).
+    #[arg(required = true)]
+    pub(crate) files: Vec<PathBuf>,
+    #[command(flatten)]
+    times: ExportTimes,
+    #[command(flatten)]
+    rules: RulesArg,
+    #[command(flatten)]
+    threads: Threads,
 }
 
 #[derive(clap::Args, Debug)]
@@ -154,18 +154,17 @@ fn run(cli: Cli) -> Result<(), Stop> {
         _ => Stop::Fatal(Fatal(format!("cannot write output: {e}"))),
     };
     match cli.command {
-        Command::Summary { files, json, times, rules, threads } => {
+        Command::Summary { exports, json } => {
             // The summary never shows raw records: not keeping them is most of the memory saved.
-            let rules = load_rules(rules.path.as_deref())?;
-            let result = analyse(&files, &times, &threads, false, rules, !json)?;
+            let result = analyse(&exports, false, !json)?;
             if json {
                 writeln!(out, "{}", to_json(&result.summary, true)).map_err(write_err)?;
             } else {
                 human::print_summary(&mut out, &result).map_err(write_err)?;
             }
         }
-        Command::Events { files, times, rules, threads, .. } => {
-            let result = analyse(&files, &times, &threads, true, load_rules(rules.path.as_deref())?, true)?;
+        Command::Events { exports, .. } => {
+            let result = analyse(&exports, true, true)?;
             for send in &result.sends {
                 let line = EventLine::new(send, result.source_name(send.event.source));
                 writeln!(out, "{}", to_json(&line, false)).map_err(write_err)?;
@@ -239,14 +238,9 @@ fn given_export_times(files: &[PathBuf], times: &ExportTimes) -> Result<Vec<Opti
 
 /// Reads every file through the core's multi-file analysis: an unusable file is a warning
 /// line on stderr (the report lists it too), and only when no file is usable is the run fatal.
-fn analyse(
-    files: &[PathBuf],
-    times: &ExportTimes,
-    threads: &Threads,
-    keep_details: bool,
-    rules: sendas_core::classify::RuleSet,
-    show_progress: bool,
-) -> Result<AnalysisResult, Fatal> {
+fn analyse(exports: &ExportArgs, keep_details: bool, show_progress: bool) -> Result<AnalysisResult, Fatal> {
+    let ExportArgs { files, times, rules, threads } = exports;
+    let rules = load_rules(rules.path.as_deref())?;
     let given = given_export_times(files, times)?;
     let mut inputs = Vec::with_capacity(files.len());
     for (path, given) in files.iter().zip(given) {
