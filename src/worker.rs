@@ -157,11 +157,7 @@ async fn analyse<I: Input>(
     inputs: impl IntoIterator<Item = I>,
     reading: &Reading,
 ) -> FromWorker {
-    let progress = |at: &Progress| {
-        // The core calls this once it is done with a slice: the slice's `parse` ends here.
-        reading.end_parse();
-        post(scope, FromWorker::Progress(at.clone()));
-    };
+    let progress = posts_progress(scope, reading);
     // The rule table the page also generates its KQL and alert exclusion from.
     let outcome = crate::rules::analysis().analyse(inputs, progress).await;
     ended(outcome, reading)
@@ -171,10 +167,7 @@ async fn analyse<I: Input>(
 /// workers at `helpers` (`crate::parts`).
 async fn analyse_files(scope: &DedicatedWorkerGlobalScope, files: Vec<File>, helpers: &[MessagePort]) -> FromWorker {
     let reading = Rc::new(Reading::default());
-    let mut progress = |at: &Progress| {
-        reading.end_parse();
-        post(scope, FromWorker::Progress(at.clone()));
-    };
+    let mut progress = posts_progress(scope, &reading);
     let mut analysis = crate::rules::analysis();
     let mut at = Progress { total: files.iter().map(|f| f.size() as u64).sum(), ..Progress::default() };
     let last = files.len().saturating_sub(1);
@@ -190,6 +183,14 @@ async fn analyse_files(scope: &DedicatedWorkerGlobalScope, files: Vec<File>, hel
         analysis.read_input(FileInput::new(file, i == last, reading.clone()), &mut at, &mut progress).await;
     }
     ended(analysis.report(), &reading)
+}
+
+/// What the core calls after each slice: the slice's `parse` measure ends, the page is told.
+fn posts_progress<'a>(scope: &'a DedicatedWorkerGlobalScope, reading: &'a Reading) -> impl FnMut(&Progress) + 'a {
+    move |at: &Progress| {
+        reading.end_parse();
+        post(scope, FromWorker::Progress(at.clone()));
+    }
 }
 
 /// How an analysis ended, as the page is told it; the raw records stay here.
