@@ -333,7 +333,7 @@ impl Analysis {
             wins[r] = self.resolve(record, copy);
         }
         for ((mut send, record), digest) in
-            later.sends.into_vec().into_iter().zip(later.send_records).zip(later.send_digests)
+            later.sends.into_iter().zip(later.send_records).zip(later.send_digests)
         {
             send.event.source.file += offset;
             send.event.source.line = send.event.source.line.saturating_add(lines);

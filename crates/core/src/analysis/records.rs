@@ -402,14 +402,10 @@ impl Records {
 
     /// The record as it would enter another store (the inverse of [`Records::insert`]);
     /// `text` is its text id, if it has one.
+    #[cfg(test)]
     fn take_out(&self, record: usize, text: Option<Box<str>>) -> NewRecord {
-        let key = match text {
-            Some(text) => Some(RecordKey::Text(text)),
-            None if self.flags[record] & DIGEST != 0 => Some(RecordKey::Digest(self.guids[record])),
-            None => self.is_keyed(record).then(|| RecordKey::Guid(self.guids[record])),
-        };
         NewRecord {
-            key,
+            key: self.key(record, text),
             time: self.times[record],
             workload: self.workloads[record],
             arrived: self.arrival(record),
@@ -419,10 +415,18 @@ impl Records {
         }
     }
 
+    /// The record's key; `text` is its text id, if it has one.
+    fn key(&self, record: usize, text: Option<Box<str>>) -> Option<RecordKey> {
+        match text {
+            Some(text) => Some(RecordKey::Text(text)),
+            None if self.flags[record] & DIGEST != 0 => Some(RecordKey::Digest(self.guids[record])),
+            None => self.is_keyed(record).then(|| RecordKey::Guid(self.guids[record])),
+        }
+    }
+
     /// Every record in order, as it would enter another store.
+    #[cfg(test)]
     pub(crate) fn into_new_records(mut self) -> impl Iterator<Item = NewRecord> {
-        // The index is not read again: its memory goes now, not when the last record is out.
-        self.guid_index = HashTable::new();
         let mut texts: Vec<Option<Box<str>>> = vec![None; self.len()];
         for (text, record) in std::mem::take(&mut self.text_index) {
             texts[record as usize] = Some(text);
@@ -430,35 +434,13 @@ impl Records {
         texts.into_iter().enumerate().map(move |(record, text)| self.take_out(record, text))
     }
 
-    /// Adds every record of `later`, a store filled from inputs read after this one's, as if
-    /// they had been inserted here in their order: a record this store holds already becomes a
-    /// duplicate of it. `presence` moves a record's presence bits, and `workload_id` its
-    /// workload, into this store's numbering. Returns what became of each of `later`'s
-    /// records, by its number there.
-    /// Makes room for `additional` more records.
-    fn reserve(&mut self, additional: usize) {
-        if self.unindexed {
-            self.build_guid_index();
-        }
-        self.times.reserve(additional);
-        self.workloads.reserve(additional);
-        self.flags.reserve(additional);
-        self.guids.reserve(additional);
-        if !self.presence.is_empty() {
-            self.presence.reserve(additional);
-        }
-        if !self.arrivals.is_empty() {
-            self.arrivals.reserve(additional);
-        }
-        let (guids, hasher) = (&self.guids, &self.hasher);
-        self.guid_index.reserve(additional, |&r| hasher.hash_one(guids[r as usize]));
-    }
-
     /// Indexes the records by GUID or digest (every keyed record without a text id).
     fn build_guid_index(&mut self) {
         self.unindexed = false;
         let texts: std::collections::HashSet<u32> = self.text_index.values().copied().collect();
         let (guids, hasher) = (&self.guids, &self.hasher);
+        let keyed = self.flags.iter().filter(|&&f| f & KEYED != 0).count();
+        self.guid_index.reserve(keyed.saturating_sub(texts.len()), |&r| hasher.hash_one(guids[r as usize]));
         for record in 0..self.times.len() as u32 {
             if self.flags[record as usize] & KEYED != 0 && !texts.contains(&record) {
                 let hash = hasher.hash_one(guids[record as usize]);
@@ -513,31 +495,103 @@ impl Records {
         Ok(store)
     }
 
+    /// Adds every record of `later`, a store filled from inputs read after this one's, as if
+    /// they had been inserted here in their order: a record this store holds already becomes a
+    /// duplicate of it. `presence` moves a record's presence bits, and `workload_id` its
+    /// workload, into this store's numbering. Returns what became of each of `later`'s
+    /// records, by its number there, and which of them repeat one of this store's.
+    ///
+    /// Every record of `later` is looked up here first; the new ones are then appended column
+    /// by column, each of `later`'s columns freed once moved, so the two stores are never both
+    /// whole beside a grown copy. No index entry is made for them: the index is built again
+    /// only if a record is ever inserted again (a report never does). `later` de-duplicated its
+    /// own records, so looking all of them up before appending any is the same as inserting
+    /// them one by one.
     pub(crate) fn merge(
         &mut self,
         later: Records,
         presence: impl Fn(u64) -> u64,
         mut workload_id: impl FnMut(u16) -> u16,
     ) -> (Vec<Inserted>, Vec<Repeat>) {
+        if self.unindexed {
+            self.build_guid_index();
+        }
+        let base = self.len();
+        let Records { times, workloads, flags, presence: presences, arrivals, guids, guid_index, text_index, .. } =
+            later;
+        drop(guid_index);
+        // `later`'s keys and arrivals, read through the store's own accessors.
+        let later = Records { flags, guids, arrivals, ..Records::default() };
+        let mut texts: std::collections::HashMap<u32, Box<str>> =
+            text_index.into_iter().map(|(text, record)| (record, text)).collect();
+        let later_presence = |r: usize| presence(presences.get(r).copied().unwrap_or(1));
+        let mut outcomes = Vec::with_capacity(times.len());
         let mut repeats = Vec::new();
-        let added = later.len();
-        let later = later.into_new_records();
-        // Room for all of them at once: the index is rebuilt once (old and new table together
-        // for a moment), not at every doubling, and only after `later`'s own index is gone.
-        self.reserve(added);
-        let outcomes = later
-            .enumerate()
-            .map(|(r, record)| {
-                let (time, workload) = (record.time, record.workload);
-                let outcome =
-                    self.insert(NewRecord { presence: presence(record.presence), ..record }, &mut workload_id);
-                if let Inserted::Duplicate { .. } = outcome {
-                    repeats.push(Repeat { record: r as u32, time, workload });
+        let mut new_texts = Vec::new();
+        let mut added = 0;
+        for r in 0..times.len() {
+            let key = later.key(r, texts.remove(&(r as u32)));
+            let Some(found) = key.as_ref().and_then(|key| self.find(key)) else {
+                if let Some(RecordKey::Text(text)) = key {
+                    new_texts.push((text, (base + added) as u32));
                 }
-                outcome
-            })
-            .collect();
+                outcomes.push(Inserted::New((base + added) as u32));
+                added += 1;
+                continue;
+            };
+            self.add_presence(found, later_presence(r));
+            self.set_arrival(found, later.arrival(r));
+            if later.flags[r] & CONFLICT != 0 {
+                self.flags[found as usize] |= CONFLICT;
+            }
+            outcomes.push(Inserted::Duplicate { record: found });
+            repeats.push(Repeat { record: r as u32, time: times[r], workload: workloads[r] });
+        }
+        // The index lacks what comes next; it goes now, before the columns grow.
+        self.guid_index = HashTable::new();
+        self.unindexed = true;
+        self.text_index.extend(new_texts);
+
+        let is_new = |r: &usize| matches!(outcomes[*r], Inserted::New(_));
+        let new = || (0..outcomes.len()).filter(is_new);
+        // Tracking presence or arrivals starts with a value for each record already there, as
+        // at an insert; both columns stay empty when nothing needs them.
+        if !self.presence.is_empty() || new().any(|r| later_presence(r) != 1) {
+            self.track_presence();
+            self.presence.extend(new().map(later_presence));
+        }
+        drop(presences);
+        let arrived = |r: usize| later.arrivals.get(r).copied().unwrap_or(NOT_ARRIVED);
+        if !self.arrivals.is_empty() || new().any(|r| arrived(r) != NOT_ARRIVED) {
+            if self.arrivals.is_empty() {
+                self.arrivals = vec![NOT_ARRIVED; base];
+            }
+            self.arrivals.extend(new().map(arrived));
+        }
+        let Records { flags, guids, .. } = later;
+        append(&mut self.flags, flags, &outcomes);
+        append(&mut self.guids, guids, &outcomes);
+        append(&mut self.times, times, &outcomes);
+        // Workloads numbered in the order new records first show them, each name asked once.
+        let mut numbers = vec![u16::MAX; workloads.iter().max().map_or(0, |&w| usize::from(w) + 1)];
+        self.workloads.extend(new().map(|r| {
+            let number = &mut numbers[usize::from(workloads[r])];
+            if *number == u16::MAX {
+                *number = workload_id(workloads[r]);
+            }
+            *number
+        }));
         (outcomes, repeats)
+    }
+}
+
+/// Appends the values of the records that are new (all of them, in one copy, when none
+/// repeats), then frees `from`.
+fn append<T: Copy>(to: &mut Vec<T>, from: Vec<T>, outcomes: &[Inserted]) {
+    if outcomes.iter().all(|o| matches!(o, Inserted::New(_))) {
+        to.extend_from_slice(&from);
+    } else {
+        to.extend(from.iter().zip(outcomes).filter(|(_, o)| matches!(o, Inserted::New(_))).map(|(&v, _)| v));
     }
 }
 

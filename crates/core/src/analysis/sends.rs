@@ -64,6 +64,17 @@ impl SendStore {
     }
 }
 
+impl IntoIterator for SendStore {
+    type Item = ClassifiedEvent;
+    type IntoIter = Box<dyn Iterator<Item = ClassifiedEvent>>;
+
+    /// Every send, whole, in order, a packed chunk unpacked only when reached (a part's sends
+    /// join another analysis's without all being whole at once).
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.packed.into_iter().flat_map(|bytes| unpack(&bytes)).chain(self.whole))
+    }
+}
+
 /// A chunk this store packed. The codec reads back exactly what it wrote (tested in
 /// `report/codec.rs`); failing here would be a bug in it, not in any input.
 fn unpack(bytes: &[u8]) -> Vec<ClassifiedEvent> {
@@ -92,6 +103,8 @@ mod tests {
                 store.replace(index, other.clone());
                 expected[index] = other;
             }
+            let copy = SendStore { pack: store.pack, packed: store.packed.clone(), whole: store.whole.clone() };
+            assert_eq!(copy.into_iter().collect::<Vec<_>>(), expected);
             assert_eq!(store.into_vec(), expected);
         }
     }
