@@ -675,17 +675,21 @@ mod tests {
                 conflict: false,
             })
             .collect();
-        for split in [0, 1, 13, 25, 40, 59, 60] {
+        // The records after `end` are inserted after the merge: the index it left out is
+        // built again, and repeats of merged records are found.
+        for (split, end) in [(0, 60), (1, 60), (13, 45), (25, 30), (40, 60), (40, 41), (59, 60), (60, 60)] {
             let mut whole = Records::default();
             let whole_outcomes: Vec<Inserted> = all.iter().cloned().map(|r| whole.insert(r, same)).collect();
             let mut first = Records::default();
             let mut outcomes: Vec<Inserted> = all[..split].iter().cloned().map(|r| first.insert(r, same)).collect();
             let mut second = Records::default();
-            let second_outcomes: Vec<Inserted> = all[split..].iter().cloned().map(|r| second.insert(r, same)).collect();
+            let second_outcomes: Vec<Inserted> =
+                all[split..end].iter().cloned().map(|r| second.insert(r, same)).collect();
             let (merged, _) = first.merge(second, |p| p, same);
             // What became of each record: its stored number (a duplicate in the second half is a
             // duplicate of whatever its first sighting became).
             outcomes.extend(second_outcomes.iter().map(|o| merged[o.record() as usize]));
+            outcomes.extend(all[end..].iter().cloned().map(|r| first.insert(r, same)));
             let numbers = |outcomes: &[Inserted]| outcomes.iter().map(|o| o.record()).collect::<Vec<_>>();
             let (outcomes, whole_outcomes) = (numbers(&outcomes), numbers(&whole_outcomes));
             assert_eq!(outcomes, whole_outcomes, "split at {split}");
