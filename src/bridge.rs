@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use js_sys::{Array, ArrayBuffer, Uint8Array};
 use wasm_bindgen::prelude::*;
-use web_sys::{File, MessageEvent, MessagePort, Worker};
+use web_sys::{ErrorEvent, File, MessageEvent, MessagePort, Worker};
 use yew::Callback;
 
 use crate::protocol::{FromWorker, ResultAssembler, ToWorker};
@@ -47,6 +47,11 @@ impl Request {
         Self { message: ToWorker::Reclassify { rules: rules() }, files: Vec::new(), ports: Vec::new() }
     }
 
+    /// The run's `helper`-th helper stopped ([`ToWorker::HelperStopped`]).
+    pub fn helper_stopped(helper: usize) -> Self {
+        Self { message: ToWorker::HelperStopped { helper }, files: Vec::new(), ports: Vec::new() }
+    }
+
     /// Send the raw record of the last result's send at this index.
     pub fn raw_record(index: usize) -> Self {
         Self { message: ToWorker::RawRecord { index }, files: Vec::new(), ports: Vec::new() }
@@ -77,6 +82,10 @@ struct Shared {
     pending: Vec<Request>,
     /// From spawning to the worker's Wasm running.
     starting: Option<crate::timing::Measure>,
+    /// An uncaught error reached the worker's global scope ([`AnalysisWorker::has_stopped`]).
+    stopped: bool,
+    /// Called once when it stops ([`AnalysisWorker::when_stopped`]).
+    on_stop: Option<Box<dyn FnOnce()>>,
 }
 
 /// A running worker. Dropping it terminates the worker (that is how Cancel works).
@@ -84,6 +93,7 @@ pub struct AnalysisWorker {
     worker: Worker,
     shared: Rc<RefCell<Shared>>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_error: Closure<dyn FnMut(ErrorEvent)>,
 }
 
 impl AnalysisWorker {
@@ -91,9 +101,11 @@ impl AnalysisWorker {
     pub fn spawn(on_reply: Callback<FromWorker>) -> Result<Self, JsValue> {
         let worker = Worker::new(WORKER_URL)?;
         let starting = Some(crate::timing::Measure::start("worker-start"));
-        let shared = Rc::new(RefCell::new(Shared { ready: false, pending: Vec::new(), starting }));
+        let shared =
+            Rc::new(RefCell::new(Shared { ready: false, pending: Vec::new(), starting, stopped: false, on_stop: None }));
         let (state, sender) = (shared.clone(), worker.clone());
         let mut assembler = ResultAssembler::default();
+        let on_failure = on_reply.clone();
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             let data = event.data();
             let decoding = crate::timing::Measure::start("decode");
@@ -127,7 +139,42 @@ impl AnalysisWorker {
             on_reply.emit(reply);
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        Ok(Self { worker, shared, _on_message: on_message })
+        // A panic posts why before the worker stops; a trap without one (memory exhausted,
+        // Wasm that failed to start) reaches only this handler. Without it the page would wait
+        // for ever for a reply that cannot come.
+        let (state, on_reply) = (shared.clone(), on_failure);
+        let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
+            // Handled here: not also reported as an error of the page.
+            event.prevent_default();
+            let on_stop = {
+                let mut s = state.borrow_mut();
+                s.stopped = true;
+                s.on_stop.take()
+            };
+            if let Some(on_stop) = on_stop {
+                on_stop();
+            }
+            on_reply.emit(FromWorker::Failed { message: format!("the analysis worker stopped: {}", event.message()) });
+        });
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        Ok(Self { worker, shared, _on_message: on_message, _on_error: on_error })
+    }
+
+    /// An uncaught error stopped the worker: it will not answer.
+    pub fn has_stopped(&self) -> bool {
+        self.shared.borrow().stopped
+    }
+
+    /// Calls `on_stop` once if the worker stops (at once if it has).
+    pub fn when_stopped(&self, on_stop: impl FnOnce() + 'static) {
+        let mut shared = self.shared.borrow_mut();
+        match shared.stopped {
+            true => {
+                drop(shared);
+                on_stop();
+            }
+            false => shared.on_stop = Some(Box::new(on_stop)),
+        }
     }
 
     /// Sends a request now, or as soon as the worker is ready.

@@ -9,6 +9,11 @@
 //! else (a small file, JSON, a cut that does not verify, a helper that failed) is read in one
 //! pass, as with no helpers: the answer never depends on how many workers read it.
 //!
+//! A helper that stops without answering (a trap: the tab out of memory) cannot say so on its
+//! channel; the page sees its `error` event and tells the analysing worker
+//! ([`ToWorker::HelperStopped`](crate::protocol::ToWorker::HelperStopped)), which ends the wait
+//! for its part and asks nothing more of it.
+//!
 //! On the channel, the analysing worker sends `[request JSON, File]`; the helper answers
 //! `[id, bytes read so far]` as it goes, then `[id, ArrayBuffer]` (the part's analysis,
 //! [`Analysis::to_bytes`], transferred) or `[id, "why it failed"]`. Ids tell a current part's
@@ -139,8 +144,44 @@ async fn analyse_part(port: &MessagePort, request: PartRequest, file: File) -> R
     Ok(analysis.to_bytes())
 }
 
+/// What the analysing worker knows of each helper of its run, by its channel's place.
+#[derive(Default)]
+struct HelperState {
+    /// The page saw it stop.
+    stopped: bool,
+    /// Ends the wait for the part it was asked for.
+    resolve: Option<js_sys::Function>,
+}
+
+thread_local! {
+    static HELPERS: std::cell::RefCell<Vec<HelperState>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` on the state of helper `helper`.
+fn with_helper<T>(helper: usize, f: impl FnOnce(&mut HelperState) -> T) -> T {
+    HELPERS.with_borrow_mut(|helpers| {
+        if helpers.len() <= helper {
+            helpers.resize_with(helper + 1, HelperState::default);
+        }
+        f(&mut helpers[helper])
+    })
+}
+
+/// The page saw helper `helper` stop: the part asked of it fails now, and it is asked nothing
+/// more this run.
+pub(crate) fn helper_stopped(helper: usize) {
+    let resolve = with_helper(helper, |state| {
+        state.stopped = true;
+        state.resolve.take()
+    });
+    if let Some(resolve) = resolve {
+        let _ = resolve.call1(&JsValue::NULL, &JsValue::from_str("the helper stopped"));
+    }
+}
+
 /// A part handed to a helper: its reply when it comes, and the bytes it has read meanwhile.
 struct Asked {
+    helper: usize,
     port: MessagePort,
     reply: JsFuture,
     read: Rc<Cell<u64>>,
@@ -151,13 +192,15 @@ impl Drop for Asked {
     fn drop(&mut self) {
         // Late replies of a part given up on are dropped unread.
         self.port.set_onmessage(None);
+        with_helper(self.helper, |state| state.resolve = None);
     }
 }
 
-/// Hands a part to the helper at `port`.
-fn ask(port: &MessagePort, request: &PartRequest, file: &File) -> Asked {
+/// Hands a part to helper `helper`, at `port`.
+fn ask(helper: usize, port: &MessagePort, request: &PartRequest, file: &File) -> Asked {
     let mut resolve = None;
     let reply = Promise::new(&mut |yes, _| resolve = Some(yes));
+    with_helper(helper, |state| state.resolve = resolve.clone());
     let read = Rc::new(Cell::new(0));
     let (id, seen) = (request.id, read.clone());
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
@@ -176,7 +219,7 @@ fn ask(port: &MessagePort, request: &PartRequest, file: &File) -> Asked {
     port.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     let text = serde_json::to_string(request).unwrap_or_default();
     let _ = port.post_message(&Array::of2(&JsValue::from_str(&text), file));
-    Asked { port: port.clone(), reply: JsFuture::from(reply), read, _on_message: on_message }
+    Asked { helper, port: port.clone(), reply: JsFuture::from(reply), read, _on_message: on_message }
 }
 
 /// Reads `file` in parts, this worker and the helpers at `helpers` at once, into an analysis of
@@ -193,6 +236,9 @@ pub(crate) async fn read_in_parts(
     progress: &mut impl FnMut(&Progress),
 ) -> Option<Analysis> {
     let size = file.size() as u64;
+    // Helpers the page saw stop are asked nothing (their places are kept: the page names them so).
+    let helpers: Vec<(usize, &MessagePort)> =
+        helpers.iter().enumerate().filter(|&(i, _)| !with_helper(i, |state| state.stopped)).collect();
     if helpers.is_empty() {
         return None;
     }
@@ -215,7 +261,7 @@ pub(crate) async fn read_in_parts(
         .iter()
         .zip(helpers)
         .enumerate()
-        .map(|(i, (range, port))| {
+        .map(|(i, (range, (helper, port)))| {
             let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let request = PartRequest {
                 id,
@@ -224,7 +270,7 @@ pub(crate) async fn read_in_parts(
                 head_len: splitter.head_len() as u64,
                 last: i + 1 == last,
             };
-            ask(port, &request, file)
+            ask(helper, port, &request, file)
         })
         .collect();
     let mut first = like.with_same_settings();

@@ -50,6 +50,13 @@ pub enum ToWorker {
         /// The new rule table.
         rules: RuleSet,
     },
+    /// The helper at the end of the run's `helper`-th channel stopped without answering (an
+    /// uncaught error: the tab out of memory, a trap): the part asked of it will not come, and
+    /// nothing more is asked of it.
+    HelperStopped {
+        /// Its channel's place among those the [`ToWorker::Analyse`] brought.
+        helper: usize,
+    },
     /// Send the raw record of the last result's send at this index.
     RawRecord {
         /// The send's index in [`AnalysisResult::sends`].
@@ -69,7 +76,7 @@ impl ToWorker {
         match self {
             Self::Analyse { helpers, .. } => *helpers,
             Self::Serve { .. } => 1,
-            Self::Sample { .. } | Self::Reclassify { .. } | Self::RawRecord { .. } => 0,
+            Self::Sample { .. } | Self::Reclassify { .. } | Self::RawRecord { .. } | Self::HelperStopped { .. } => 0,
         }
     }
 
@@ -79,7 +86,11 @@ impl ToWorker {
         let request: Self = serde_json::from_str(text).map_err(|e| e.to_string())?;
         let expected = match request {
             Self::Analyse { files, .. } => files,
-            Self::Serve { .. } | Self::Sample { .. } | Self::Reclassify { .. } | Self::RawRecord { .. } => 0,
+            Self::Serve { .. }
+            | Self::Sample { .. }
+            | Self::Reclassify { .. }
+            | Self::RawRecord { .. }
+            | Self::HelperStopped { .. } => 0,
         };
         if handles != expected {
             return Err(format!("{handles} files came with a request for {expected}"));

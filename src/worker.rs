@@ -75,6 +75,7 @@ pub fn start() {
         let replies = replies.clone();
         match read_request(&event.data()) {
             Ok((ToWorker::RawRecord { index }, _, _)) => post(&replies, raw_record(index)),
+            Ok((ToWorker::HelperStopped { helper }, _, _)) => crate::parts::helper_stopped(helper),
             Ok((ToWorker::Serve { rules }, _, mut ports)) => {
                 crate::rules::set_active(rules);
                 if let Some(port) = ports.pop() {

@@ -137,6 +137,11 @@ impl<W> Workers<W> {
         self.holder.as_ref().map(|(_, w)| w)
     }
 
+    /// The running worker's id.
+    pub fn running_id(&self) -> Option<WorkerId> {
+        self.running.as_ref().map(|(id, _)| *id)
+    }
+
     /// The running worker.
     pub fn running(&self) -> Option<&W> {
         self.running.as_ref().map(|(_, w)| w)

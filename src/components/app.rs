@@ -186,7 +186,8 @@ pub fn app() -> Html {
         let (workers, dispatch) = (workers.clone(), state.dispatcher());
         Rc::new(move |request: Request, label: String, total: u64, helpers: Vec<AnalysisWorker>| {
             // A new worker for every run; a run still going in the previous one is terminated.
-            let spare = workers.borrow_mut().take_spare();
+            // A spare that stopped (its Wasm failed to start) would never answer.
+            let spare = workers.borrow_mut().take_spare().filter(|(_, w)| !w.has_stopped());
             match spare.map_or_else(|| spawn(), Ok) {
                 Ok((id, w)) => {
                     workers.borrow_mut().start_helped(id, w, helpers).send(request);
@@ -201,17 +202,31 @@ pub fn app() -> Html {
         Callback::from(move |files: Vec<File>| {
             let total = files.iter().map(|f| f.size() as u64).sum();
             let label = if files.len() == 1 { files[0].name() } else { format!("{} files", files.len()) };
-            // The helpers started with the page; each gets a channel to the running worker.
-            let helpers = workers.borrow_mut().take_spare_helpers();
-            let ports = helpers
-                .iter()
-                .filter_map(|helper| {
-                    let channel = web_sys::MessageChannel::new().ok()?;
-                    helper.send(Request::serve(channel.port2()));
-                    Some(channel.port1())
-                })
-                .collect();
+            // The helpers started with the page; each that has not stopped gets a channel to the
+            // running worker.
+            let spare = workers.borrow_mut().take_spare_helpers();
+            let (mut helpers, mut ports) = (Vec::new(), Vec::new());
+            for helper in spare.into_iter().filter(|helper| !helper.has_stopped()) {
+                let Ok(channel) = web_sys::MessageChannel::new() else { continue };
+                helper.send(Request::serve(channel.port2()));
+                helpers.push(helper);
+                ports.push(channel.port1());
+            }
             start(Request::analyse(files, ports), label, total, helpers);
+            // A helper that stops mid-run cannot say so on its channel: the running worker is
+            // told which one, so it stops waiting for its part.
+            let workers_now = workers.borrow();
+            if let Some(run) = workers_now.running_id() {
+                for (place, helper) in workers_now.run_helpers().iter().enumerate() {
+                    let workers = workers.clone();
+                    helper.when_stopped(move || {
+                        let workers = workers.borrow();
+                        if let (Some(Role::Running), Some(worker)) = (workers.role(run), workers.running()) {
+                            worker.send(Request::helper_stopped(place));
+                        }
+                    });
+                }
+            }
         })
     };
     let on_sample = {

@@ -140,3 +140,73 @@ test('lines that look like rows inside a quoted cell at the cut: the join refuse
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+/** Makes a helper stop the way a trap stops it (an uncaught error, no reply), on the part
+ * request it gets: installed in every worker, it touches only a port's first message that is a
+ * part request, which only helpers receive. */
+function stopOnPartRequest() {
+  const own = Object.getOwnPropertyDescriptor(MessagePort.prototype, 'onmessage');
+  Object.defineProperty(MessagePort.prototype, 'onmessage', {
+    configurable: true,
+    get() {
+      return own.get.call(this);
+    },
+    set(handler) {
+      own.set.call(this, handler && ((event) => {
+        const data = event.data;
+        if (Array.isArray(data) && typeof data[0] === 'string' && data[0].includes('head_len')) {
+          setTimeout(() => {
+            throw new Error('simulated: the helper ran out of memory');
+          }, 0);
+          return;
+        }
+        handler(event);
+      }));
+    },
+  });
+}
+
+test('a helper that stops without a reply, before or during a run: one pass answers, nothing hangs', async () => {
+  const path = await largeExport();
+  const expected = execFileSync(cli, ['summary', '--json', path], { encoding: 'utf8' });
+  for (const when of ['during', 'before']) {
+    const { page, context, started, problems } = await openApp(2);
+    while (started.length < 2) await new Promise((r) => setTimeout(r, 50));
+    if (when === 'during') {
+      for (const w of started) await w.evaluate(stopOnPartRequest);
+    } else {
+      // The page starts its analysing worker first, then the helper.
+      await started[1].evaluate(() => setTimeout(() => {
+        throw new Error('simulated: the helper failed to start');
+      }, 0));
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await loadFile(page, path);
+    assert.equal(await report(page), expected, `stopped ${when} the run: the report differs from summary --json`);
+    const measures = await workerMeasures(started);
+    assert.ok(!measures.includes('sendas:parts-merge'), `stopped ${when} the run: no join (${measures.join(', ')})`);
+    assert.equal(await page.locator('[data-testid=error]').count(), 0, 'no error shown');
+    assert.deepEqual(problems, []);
+    await context.close();
+  }
+});
+
+test('the analysing worker stops without a reply: the page says so instead of waiting', async () => {
+  const { page, context, started, problems } = await openApp(1);
+  while (started.length < 1) await new Promise((r) => setTimeout(r, 50));
+  // Its first read never ends, and an uncaught error stops it, as a trap would.
+  await started[0].evaluate(() => {
+    Blob.prototype.arrayBuffer = function () {
+      setTimeout(() => {
+        throw new Error('simulated: out of memory');
+      }, 0);
+      return new Promise(() => {});
+    };
+  });
+  await page.setInputFiles('[data-testid=file-input]', join(root, 'tests', 'fixtures', 'purview-article-scenario.csv'));
+  const error = page.locator('[data-testid=error]');
+  await error.waitFor({ timeout: 10000 });
+  assert.match(await error.textContent(), /the analysis worker stopped: .*simulated: out of memory/);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
