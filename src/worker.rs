@@ -221,9 +221,13 @@ fn keep_raw_records(mut result: AnalysisResult) -> AnalysisResult {
 /// Slices requested before the one being analysed is done: the browser reads them meanwhile.
 const READ_AHEAD: usize = 4;
 
+/// The first slice of a file or part ([`FileInput::request_ahead`]).
+const FIRST_SLICE_BYTES: f64 = (1 << 20) as f64;
+
 /// What the file inputs of one analysis share, as only one is read at a time: the slice buffer,
 /// the reads under way, and the User Timing measures that `benches/browser-drop.mjs` reads:
-/// `read` (one per file, from its first request to its last byte or its failure), `parse` (one
+/// `read` (one per file, from its first request to its last byte or its failure), `read-wait`
+/// (one per slice: waiting for the browser to hand it over), `parse` (one
 /// per slice: copying it into Wasm memory and the core's work on it) and `finish` (from the last
 /// file's last byte to the result). A measure ends at the latest start mark of its name, so each
 /// must end before the next of its name starts, even when the core stops reading a file early
@@ -301,7 +305,14 @@ impl FileInput {
     fn request_ahead(&mut self) {
         let mut pending = self.reading.pending.borrow_mut();
         while pending.len() < READ_AHEAD && self.requested < self.size {
-            let end = (self.requested + SLICE_BYTES).min(self.size);
+            // The first slices are small, so the core starts on the first bytes instead of
+            // waiting for 16 MiB: 1 MiB, 4 MiB, then [`SLICE_BYTES`].
+            let slice_bytes = match self.requested - self.start {
+                0.0 => FIRST_SLICE_BYTES,
+                at if at <= FIRST_SLICE_BYTES => 4.0 * FIRST_SLICE_BYTES,
+                _ => SLICE_BYTES,
+            };
+            let end = (self.requested + slice_bytes).min(self.size);
             let slice = self.file.slice_with_f64_and_f64(self.requested, end);
             pending.push_back((slice.map(|blob| JsFuture::from(blob.array_buffer())), end - self.requested));
             self.requested = end;
@@ -356,10 +367,12 @@ impl Input for FileInput {
             self.done_reading();
             return None;
         };
+        let waiting = Measure::start("read-wait");
         let read = match next {
             Ok(next) => next.await,
             Err(e) => Err(e),
         };
+        drop(waiting);
         let array = match read.map(|buffer| Uint8Array::new(&buffer)) {
             Ok(array) if f64::from(array.length()) == expected => array,
             outcome => {

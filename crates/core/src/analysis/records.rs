@@ -528,15 +528,15 @@ impl Records {
         let mut outcomes = Vec::with_capacity(times.len());
         let mut repeats = Vec::new();
         let mut new_texts = Vec::new();
-        let mut added = 0;
         for r in 0..times.len() {
             let key = later.key(r, texts.remove(&(r as u32)));
             let Some(found) = key.as_ref().and_then(|key| self.find(key)) else {
+                // Its number: after ours and the new ones before it.
+                let record = (base + outcomes.len() - repeats.len()) as u32;
                 if let Some(RecordKey::Text(text)) = key {
-                    new_texts.push((text, (base + added) as u32));
+                    new_texts.push((text, record));
                 }
-                outcomes.push(Inserted::New((base + added) as u32));
-                added += 1;
+                outcomes.push(Inserted::New(record));
                 continue;
             };
             self.add_presence(found, later_presence(r));
