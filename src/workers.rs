@@ -64,6 +64,11 @@ impl<W> Workers<W> {
         self.spare = Some((id, worker));
     }
 
+    /// A spare worker is waiting.
+    pub fn has_spare(&self) -> bool {
+        self.spare.is_some()
+    }
+
     /// Takes the spare worker, if one is waiting.
     pub fn take_spare(&mut self) -> Option<(WorkerId, W)> {
         self.spare.take()

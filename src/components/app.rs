@@ -124,22 +124,40 @@ fn refill_helpers(workers: &Rc<RefCell<Workers<AnalysisWorker>>>) {
     }
 }
 
+/// How long after a run ends the next run's workers start: a worker's Wasm compiling while the
+/// result is first drawn would take a core from the draw.
+const REFILL_AFTER_MS: i32 = 500;
+
+/// What starts the next run's workers (a spare analysing worker, the helpers); set once, when
+/// the page mounts.
+type Refill = Rc<RefCell<Option<Rc<dyn Fn()>>>>;
+
+/// Starts the next run's workers [`REFILL_AFTER_MS`] from now.
+fn refill_later(refill: &Refill) {
+    let Some(refill) = refill.borrow().clone() else { return };
+    let later = wasm_bindgen::closure::Closure::once_into_js(move || refill());
+    if let Some(window) = web_sys::window() {
+        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(wasm_bindgen::JsCast::unchecked_ref(&later), REFILL_AFTER_MS);
+    }
+}
+
 #[function_component(App)]
 pub fn app() -> Html {
     let state = use_reducer(|| AppState { filters: Filters::from_fragment(&location_hash()), ..AppState::default() });
     let workers = use_mut_ref(Workers::<AnalysisWorker>::default);
+    let refill: Refill = use_mut_ref(|| None);
 
     // Replies count only from the worker whose job they concern (see `crate::workers`): a
     // terminated run's late message, or a superseded holder's, changes nothing.
     let on_reply = {
-        let (dispatch, workers) = (state.dispatcher(), workers.clone());
+        let (dispatch, workers, refill) = (state.dispatcher(), workers.clone(), refill.clone());
         Callback::from(move |(id, reply): (WorkerId, FromWorker)| {
             let role = workers.borrow().role(id);
             match (role, reply) {
                 (_, FromWorker::Ready) | (None, _) => {}
                 (Some(Role::Running), FromWorker::Done(result)) => {
                     workers.borrow_mut().promote();
-                    refill_helpers(&workers);
+                    refill_later(&refill);
                     dispatch.dispatch(Action::Loaded(Rc::from(result)));
                 }
                 (Some(Role::Holder), FromWorker::Done(result)) => {
@@ -148,7 +166,7 @@ pub fn app() -> Html {
                 (Some(Role::Running), FromWorker::Progress(progress)) => dispatch.dispatch(Action::Progress(progress)),
                 (Some(Role::Running), FromWorker::Failed { message }) => {
                     workers.borrow_mut().failed();
-                    refill_helpers(&workers);
+                    refill_later(&refill);
                     dispatch.dispatch(Action::Failed(message));
                 }
                 (Some(Role::Holder), FromWorker::RawRecord { index, text }) => {
@@ -172,14 +190,21 @@ pub fn app() -> Html {
             spawned.map(|w| (id, w)).map_err(|_| "the analysis worker could not be started".to_owned())
         })
     };
-    // A worker started with the page, so the first file does not wait for its Wasm to compile.
+    // Workers started with the page, and again after each run, so no file waits for their Wasm
+    // to compile.
     {
-        let (workers, spawn) = (workers.clone(), spawn.clone());
+        let (workers, spawn, refill) = (workers.clone(), spawn.clone(), refill.clone());
         use_effect_with((), move |()| {
-            if let Ok((id, w)) = spawn() {
-                workers.borrow_mut().add_spare(id, w);
-            }
-            refill_helpers(&workers);
+            let start_workers: Rc<dyn Fn()> = Rc::new(move || {
+                if !workers.borrow().has_spare() {
+                    if let Ok((id, w)) = spawn() {
+                        workers.borrow_mut().add_spare(id, w);
+                    }
+                }
+                refill_helpers(&workers);
+            });
+            start_workers();
+            *refill.borrow_mut() = Some(start_workers);
         });
     }
     let start = {
@@ -234,10 +259,10 @@ pub fn app() -> Html {
         Callback::from(move |()| start(Request::sample(), "the sample".into(), SAMPLE_LEN, Vec::new()))
     };
     let on_cancel = {
-        let (workers, dispatch) = (workers.clone(), state.dispatcher());
+        let (workers, dispatch, refill) = (workers.clone(), state.dispatcher(), refill.clone());
         Callback::from(move |()| {
             workers.borrow_mut().cancel();
-            refill_helpers(&workers);
+            refill_later(&refill);
             dispatch.dispatch(Action::Cancelled);
         })
     };
