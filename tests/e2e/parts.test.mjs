@@ -210,3 +210,19 @@ test('the analysing worker stops without a reply: the page says so instead of wa
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('after a run, the next run\'s workers start on their own: a second drop waits for no compile', async () => {
+  const { page, context, started, problems } = await openApp(2);
+  await page.waitForFunction(() => performance.getEntriesByName('sendas:worker-start').length >= 2);
+  await loadFile(page, join(root, 'tests', 'fixtures', 'purview-article-scenario.csv'));
+  // The run took the spare and the helper; a new spare and a new helper follow, unasked.
+  await page.waitForFunction(() => performance.getEntriesByName('sendas:worker-start').length >= 4, null, { timeout: 10000 });
+  assert.equal(started.length, 4);
+  const second = join(root, 'tests', 'fixtures', 'daily-export-2026-11-20.csv');
+  await page.setInputFiles('[data-testid=file-input]', second);
+  await page.waitForFunction(() => document.querySelector('[data-testid=sources]')?.textContent.includes('daily-export-2026-11-20.csv'));
+  assert.equal(started.length, 4, 'the second run used the workers already started');
+  assert.equal(await report(page), execFileSync(cli, ['summary', '--json', second], { encoding: 'utf8' }));
+  assert.deepEqual(problems, []);
+  await context.close();
+});
