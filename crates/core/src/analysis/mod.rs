@@ -124,6 +124,8 @@ enum Joint {
     SamePart {
         /// Lines to add to its line numbers.
         line_offset: u64,
+        /// More parts follow: their records will be looked up among these.
+        more: bool,
     },
 }
 
@@ -297,9 +299,9 @@ impl Analysis {
     /// Adds `later` as [`Analysis::merge`] does, its inputs new ones or, for
     /// [`Joint::SamePart`], its one input the rest of this one's last.
     fn absorb(&mut self, mut later: Analysis, joint: Joint) {
-        let (offset, lines) = match joint {
-            Joint::NewInputs => (self.sources.len() as u32, 0),
-            Joint::SamePart { line_offset } => (self.sources.len() as u32 - 1, line_offset),
+        let (offset, lines, more) = match joint {
+            Joint::NewInputs => (self.sources.len() as u32, 0, false),
+            Joint::SamePart { line_offset, more } => (self.sources.len() as u32 - 1, line_offset, more),
         };
         // Which input first held each of `later`'s records (read per record below, in this
         // analysis's numbering: no column of a million zeros for one input).
@@ -309,6 +311,7 @@ impl Analysis {
             later.records,
             |presence| presence.checked_shl(offset).unwrap_or(0),
             |workload| workloads.id(&names[workload as usize]),
+            more,
         );
         for (r, outcome) in outcomes.iter().enumerate() {
             if let Inserted::New(record) = outcome {

@@ -110,6 +110,7 @@ impl Analysis {
     /// numbers counted from the input's start, the day/month order the first part to show it
     /// showed. An `Err` when the parts do not verify: read the input again in one pass.
     pub fn join_parts(parts: Vec<Analysis>) -> Result<Analysis, JoinError> {
+        let count = parts.len();
         let mut parts = parts.into_iter().enumerate();
         let (_, mut joined) = parts.next().ok_or(JoinError::NoParts)?;
         if joined.sources.len() != 1 {
@@ -135,7 +136,7 @@ impl Analysis {
             }
             // Its lines count from the end of its head; the true count from the input's start.
             let line_offset = before.line_breaks.saturating_sub(next.part_end.head_line_breaks);
-            joined.absorb(later, Joint::SamePart { line_offset });
+            joined.absorb(later, Joint::SamePart { line_offset, more: part + 1 < count });
         }
         Ok(joined)
     }

@@ -437,11 +437,17 @@ impl Records {
     /// Indexes the records by GUID or digest (every keyed record without a text id).
     fn build_guid_index(&mut self) {
         self.unindexed = false;
-        let texts: std::collections::HashSet<u32> = self.text_index.values().copied().collect();
+        self.index_from(0);
+    }
+
+    /// Adds records `start..` to the GUID index (the keyed ones without a text id).
+    fn index_from(&mut self, start: usize) {
+        let texts: std::collections::HashSet<u32> =
+            self.text_index.values().copied().filter(|&r| r as usize >= start).collect();
         let (guids, hasher) = (&self.guids, &self.hasher);
-        let keyed = self.flags.iter().filter(|&&f| f & KEYED != 0).count();
+        let keyed = self.flags[start..].iter().filter(|&&f| f & KEYED != 0).count();
         self.guid_index.reserve(keyed.saturating_sub(texts.len()), |&r| hasher.hash_one(guids[r as usize]));
-        for record in 0..self.times.len() as u32 {
+        for record in start as u32..self.times.len() as u32 {
             if self.flags[record as usize] & KEYED != 0 && !texts.contains(&record) {
                 let hash = hasher.hash_one(guids[record as usize]);
                 self.guid_index.insert_unique(hash, record, |&r| hasher.hash_one(guids[r as usize]));
@@ -503,15 +509,17 @@ impl Records {
     ///
     /// Every record of `later` is looked up here first; the new ones are then appended column
     /// by column, each of `later`'s columns freed once moved, so the two stores are never both
-    /// whole beside a grown copy. No index entry is made for them: the index is built again
-    /// only if a record is ever inserted again (a report never does). `later` de-duplicated its
-    /// own records, so looking all of them up before appending any is the same as inserting
-    /// them one by one.
+    /// whole beside a grown copy. With `keep_index`, the appended records are then indexed (a
+    /// later part's records will be looked up); without, the index goes before the columns
+    /// grow, to be built again only if a record is ever inserted again (a report never does).
+    /// `later` de-duplicated its own records, so looking all of them up before appending any is
+    /// the same as inserting them one by one.
     pub(crate) fn merge(
         &mut self,
         later: Records,
         presence: impl Fn(u64) -> u64,
         mut workload_id: impl FnMut(u16) -> u16,
+        keep_index: bool,
     ) -> (Vec<Inserted>, Vec<Repeat>) {
         if self.unindexed {
             self.build_guid_index();
@@ -547,9 +555,11 @@ impl Records {
             outcomes.push(Inserted::Duplicate { record: found });
             repeats.push(Repeat { record: r as u32, time: times[r], workload: workloads[r] });
         }
-        // The index lacks what comes next; it goes now, before the columns grow.
-        self.guid_index = HashTable::new();
-        self.unindexed = true;
+        if !keep_index {
+            // It would lack what comes next; it goes now, before the columns grow.
+            self.guid_index = HashTable::new();
+            self.unindexed = true;
+        }
         self.text_index.extend(new_texts);
 
         let is_new = |r: &usize| matches!(outcomes[*r], Inserted::New(_));
@@ -581,6 +591,9 @@ impl Records {
             }
             *number
         }));
+        if keep_index {
+            self.index_from(base);
+        }
         (outcomes, repeats)
     }
 }
@@ -685,7 +698,7 @@ mod tests {
             let mut second = Records::default();
             let second_outcomes: Vec<Inserted> =
                 all[split..end].iter().cloned().map(|r| second.insert(r, same)).collect();
-            let (merged, _) = first.merge(second, |p| p, same);
+            let (merged, _) = first.merge(second, |p| p, same, split % 2 == 0);
             // What became of each record: its stored number (a duplicate in the second half is a
             // duplicate of whatever its first sighting became).
             outcomes.extend(second_outcomes.iter().map(|o| merged[o.record() as usize]));
