@@ -154,7 +154,13 @@ impl AnalysisWorker {
             if let Some(on_stop) = on_stop {
                 on_stop();
             }
-            on_reply.emit(FromWorker::Failed { message: format!("the analysis worker stopped: {}", event.message()) });
+            let message = format!(
+                "The analysis stopped before it finished: its worker failed ({}). The tab may have run \
+                 out of memory: drop fewer or smaller files at once, or read them with the command line \
+                 (sendas-lens summary), which reads files of any size.",
+                event.message()
+            );
+            on_reply.emit(FromWorker::Failed { message });
         });
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         Ok(Self { worker, shared, _on_message: on_message, _on_error: on_error })
