@@ -376,7 +376,13 @@ impl JsonRecords {
                 if !self.collecting && self.depth == self.record_depth {
                     self.start_element(b);
                 }
-                if self.depth == 1 && self.record_depth == 0 && self.layout != Some(JsonLayout::Array) {
+                // Only a first top-level object can be an envelope (see `[` below): after it,
+                // keys are not kept, and the strings take the fast path in `feed`.
+                if self.depth == 1
+                    && self.record_depth == 0
+                    && self.layout != Some(JsonLayout::Array)
+                    && self.stream_records == 0
+                {
                     self.key.clear();
                     self.key_open = true;
                 }
