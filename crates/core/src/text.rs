@@ -1,4 +1,16 @@
-//! Trimming on the hot path: every field a record gives is trimmed before use.
+//! Text on the hot path: every field a record gives is decoded and trimmed before use.
+
+use std::borrow::Cow;
+
+/// Bytes as text, any that are not UTF-8 as U+FFFD. std's validator first: `from_utf8_lossy`
+/// walks the bytes in chunks even when they are valid, at five times the cost (3 % of all
+/// instructions on a Purview export's fields; 16 % on NDJSON records).
+pub(crate) fn utf8_lossy(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
 
 /// The same as `text.trim()`, answered at once when both ends are printable ASCII (almost every
 /// field): `str::trim` decodes a character at each end and looks it up in Unicode's White_Space.

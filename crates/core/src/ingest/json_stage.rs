@@ -54,7 +54,7 @@ fn read_piece(rows: &mut RowState, sink: &mut dyn EventSink, last_stray_line: &m
                 rows.format = Some(detect_json(layout, text));
             }
             // Bytes that are not UTF-8 become U+FFFD, as in a CSV export, and the record is read.
-            let text = String::from_utf8_lossy(text);
+            let text = crate::text::utf8_lossy(text);
             let invalid_utf8 = matches!(text, std::borrow::Cow::Owned(_));
             rows.invalid_utf8 = invalid_utf8;
             let text = text.as_ref();
