@@ -101,8 +101,13 @@ impl AnalysisWorker {
     pub fn spawn(on_reply: Callback<FromWorker>) -> Result<Self, JsValue> {
         let worker = Worker::new(WORKER_URL)?;
         let starting = Some(crate::timing::Measure::start("worker-start"));
-        let shared =
-            Rc::new(RefCell::new(Shared { ready: false, pending: Vec::new(), starting, stopped: false, on_stop: None }));
+        let shared = Rc::new(RefCell::new(Shared {
+            ready: false,
+            pending: Vec::new(),
+            starting,
+            stopped: false,
+            on_stop: None,
+        }));
         let (state, sender) = (shared.clone(), worker.clone());
         let mut assembler = ResultAssembler::default();
         let on_failure = on_reply.clone();

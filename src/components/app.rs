@@ -137,7 +137,10 @@ fn refill_later(refill: &Refill) {
     let Some(refill) = refill.borrow().clone() else { return };
     let later = wasm_bindgen::closure::Closure::once_into_js(move || refill());
     if let Some(window) = web_sys::window() {
-        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(wasm_bindgen::JsCast::unchecked_ref(&later), REFILL_AFTER_MS);
+        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+            wasm_bindgen::JsCast::unchecked_ref(&later),
+            REFILL_AFTER_MS,
+        );
     }
 }
 

@@ -335,9 +335,7 @@ impl Analysis {
             };
             wins[r] = self.resolve(record, copy);
         }
-        for ((mut send, record), digest) in
-            later.sends.into_iter().zip(later.send_records).zip(later.send_digests)
-        {
+        for ((mut send, record), digest) in later.sends.into_iter().zip(later.send_records).zip(later.send_digests) {
             send.event.source.file += offset;
             send.event.source.line = send.event.source.line.saturating_add(lines);
             self.offer_send(outcomes[record as usize], wins[record as usize], send, digest);

@@ -221,7 +221,6 @@ fn texts<'r>(row: &CsvRow<'r>) -> Vec<Cow<'r, str>> {
     (0..row.len()).map(|i| crate::text::utf8_lossy(row.field(i).unwrap_or_default())).collect()
 }
 
-
 /// A flat row as a JSON object, for the UI's raw-record view.
 fn flat_json(names: &[String], values: &[Cow<'_, str>]) -> String {
     let mut out = String::from("{");
