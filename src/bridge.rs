@@ -5,13 +5,14 @@ use std::rc::Rc;
 
 use js_sys::{Array, ArrayBuffer, Uint8Array};
 use wasm_bindgen::prelude::*;
-use web_sys::{ErrorEvent, File, MessageEvent, MessagePort, Worker};
+use web_sys::{ErrorEvent, Event, File, MessageEvent, MessagePort, Worker};
 use yew::Callback;
 
 use crate::protocol::{FromWorker, ResultAssembler, ToWorker};
 
-/// Trunk's loader for the worker bin (it imports `worker.js` and starts `worker_bg.wasm`).
-/// Relative, so the app works under any sub-path.
+/// The loader of the worker bin (`static/worker_loader.js`: it imports `worker.js` and starts
+/// `worker_bg.wasm`, and a failed start reaches [`AnalysisWorker`]'s error handler). Relative,
+/// so the app works under any sub-path.
 const WORKER_URL: &str = "./worker_loader.js";
 
 /// A request with the `File` handles it carries: built only by the constructors, so the count
@@ -93,7 +94,7 @@ pub struct AnalysisWorker {
     worker: Worker,
     shared: Rc<RefCell<Shared>>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
-    _on_error: Closure<dyn FnMut(ErrorEvent)>,
+    _on_error: Closure<dyn FnMut(Event)>,
 }
 
 impl AnalysisWorker {
@@ -148,22 +149,29 @@ impl AnalysisWorker {
         // Wasm that failed to start) reaches only this handler. Without it the page would wait
         // for ever for a reply that cannot come.
         let (state, on_reply) = (shared.clone(), on_failure);
-        let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
+        let on_error = Closure::<dyn FnMut(Event)>::new(move |event: Event| {
             // Handled here: not also reported as an error of the page.
             event.prevent_default();
             let on_stop = {
                 let mut s = state.borrow_mut();
+                // One stop, one failure: a second uncaught error says nothing new.
+                if s.stopped {
+                    return;
+                }
                 s.stopped = true;
                 s.on_stop.take()
             };
             if let Some(on_stop) = on_stop {
                 on_stop();
             }
+            // An uncaught error is an `ErrorEvent`; a script that could not be loaded, a plain `Event`.
+            let why = event
+                .dyn_ref::<ErrorEvent>()
+                .map_or_else(|| "its code could not be loaded".to_owned(), |e| e.message());
             let message = format!(
-                "The analysis stopped before it finished: its worker failed ({}). The tab may have run \
+                "The analysis stopped before it finished: its worker failed ({why}). The tab may have run \
                  out of memory: drop fewer or smaller files at once, or read them with the command line \
-                 (sendas-lens summary), which reads files of any size.",
-                event.message()
+                 (sendas-lens summary), which reads files of any size."
             );
             on_reply.emit(FromWorker::Failed { message });
         });

@@ -200,7 +200,15 @@ impl Drop for Asked {
 fn ask(helper: usize, port: &MessagePort, request: &PartRequest, file: &File) -> Asked {
     let mut resolve = None;
     let reply = Promise::new(&mut |yes, _| resolve = Some(yes));
-    with_helper(helper, |state| state.resolve = resolve.clone());
+    // Checked and registered at once: the page may have said it stopped while this worker
+    // read the file's head and windows, after the helpers were chosen.
+    let stopped = with_helper(helper, |state| {
+        if !state.stopped {
+            state.resolve = resolve.clone();
+        }
+        state.stopped
+    });
+    let failed = resolve.clone();
     let read = Rc::new(Cell::new(0));
     let (id, seen) = (request.id, read.clone());
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
@@ -217,8 +225,14 @@ fn ask(helper: usize, port: &MessagePort, request: &PartRequest, file: &File) ->
         }
     });
     port.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    let text = serde_json::to_string(request).unwrap_or_default();
-    let _ = port.post_message(&Array::of2(&JsValue::from_str(&text), file));
+    if stopped {
+        if let Some(resolve) = &failed {
+            let _ = resolve.call1(&JsValue::NULL, &JsValue::from_str("the helper stopped"));
+        }
+    } else {
+        let text = serde_json::to_string(request).unwrap_or_default();
+        let _ = port.post_message(&Array::of2(&JsValue::from_str(&text), file));
+    }
     Asked { helper, port: port.clone(), reply: JsFuture::from(reply), read, _on_message: on_message }
 }
 

@@ -226,3 +226,40 @@ test('after a run, the next run\'s workers start on their own: a second drop wai
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('workers whose Wasm cannot start: the page says so instead of waiting', async () => {
+  const context = await browser.newContext();
+  // Every worker's Wasm arrives as bytes that do not compile.
+  await context.route('**/worker_bg.wasm', (route) => route.fulfill({ status: 200, contentType: 'application/wasm', body: 'not wasm' }));
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(e.message));
+  await page.goto(`${origin}${BASE}?workers=2`);
+  await page.waitForSelector('[data-testid=drop-zone]');
+  await page.setInputFiles('[data-testid=file-input]', join(root, 'tests', 'fixtures', 'purview-article-scenario.csv'));
+  const error = page.locator('[data-testid=error]');
+  await error.waitFor({ timeout: 10000 });
+  assert.match(await error.textContent(), /The analysis stopped before it finished: its worker failed \(.*CompileError/);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('four workers, one helper stopped before the run and one during it: one pass answers', async () => {
+  const path = await largeExport();
+  const expected = execFileSync(cli, ['summary', '--json', path], { encoding: 'utf8' });
+  const { page, context, started, problems } = await openApp(4);
+  while (started.length < 4) await new Promise((r) => setTimeout(r, 50));
+  // started[0] is the analysing worker; [1], [2], [3] the helpers.
+  await started[1].evaluate(() => setTimeout(() => {
+    throw new Error('simulated: the helper failed to start');
+  }, 0));
+  await started[3].evaluate(stopOnPartRequest);
+  await new Promise((r) => setTimeout(r, 200));
+  await loadFile(page, path);
+  assert.equal(await report(page), expected, 'the report differs from summary --json');
+  const measures = await workerMeasures(started);
+  assert.ok(!measures.includes('sendas:parts-merge'), `no join (${measures.join(', ')})`);
+  assert.equal(await page.locator('[data-testid=error]').count(), 0, 'no error shown');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
