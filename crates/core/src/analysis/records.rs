@@ -709,4 +709,137 @@ mod tests {
             assert_eq!(columns(first), columns(whole), "split at {split}");
         }
     }
+
+    /// A small xorshift generator: the same records on every run.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % n
+        }
+    }
+
+    fn random_record(rng: &mut Rng, presence: u64) -> NewRecord {
+        let key = match rng.below(8) {
+            0 => None,
+            1 => Some(RecordKey::Text(format!("id-{}", rng.below(9)).into())),
+            2 => Some(RecordKey::Digest(u128::from(rng.below(5)))),
+            _ => Some(RecordKey::Guid(u128::from(rng.below(12)))),
+        };
+        let arrived = match rng.below(4) {
+            0 => Some((rng.below(5) as i64, ArrivalSource::IngestionTime)),
+            1 => Some((rng.below(5) as i64, ArrivalSource::ContentCreated)),
+            _ => None,
+        };
+        let (time, workload) = (rng.below(100) as i64, rng.below(6) as u16);
+        NewRecord { key, time, workload, arrived, presence, send: rng.below(3) == 0, conflict: rng.below(7) == 0 }
+    }
+
+    /// A store of `n` random records from `inputs` inputs, some marked as conflicting, as it
+    /// crosses between workers (from bytes: not indexed yet).
+    fn random_store(rng: &mut Rng, n: usize, inputs: usize) -> Records {
+        let mut store = Records::default();
+        for i in 0..n {
+            store.insert(random_record(rng, 1 << (i * inputs / n.max(1))), |w| w);
+        }
+        for r in 0..store.len() {
+            if rng.below(9) == 0 {
+                store.mark_conflict(r as u32);
+            }
+        }
+        copy(&store)
+    }
+
+    fn copy(store: &Records) -> Records {
+        let mut out = Out(Vec::new());
+        store.to_bytes(&mut out);
+        Records::from_bytes(&mut Cursor::new(&out.0)).unwrap()
+    }
+
+    /// Every column as it is, empty ones included, and the text ids.
+    fn raw(store: &Records) -> String {
+        let mut texts: Vec<(&str, u32)> = store.text_index.iter().map(|(t, &n)| (t.as_ref(), n)).collect();
+        texts.sort();
+        let Records { times, workloads, flags, presence, arrivals, guids, .. } = store;
+        format!("{times:?} {workloads:?} {flags:?} {presence:?} {arrivals:?} {guids:?} {texts:?}")
+    }
+
+    /// The meaning of a merge: `later`'s records inserted here one by one, in order.
+    fn insert_each(
+        store: &mut Records,
+        later: Records,
+        presence: impl Fn(u64) -> u64,
+        mut workload_id: impl FnMut(u16) -> u16,
+    ) -> (Vec<Inserted>, Vec<(u32, i64, u16)>) {
+        let mut repeats = Vec::new();
+        let outcomes = (later.into_new_records().enumerate())
+            .map(|(r, record)| {
+                let (time, workload) = (record.time, record.workload);
+                let outcome =
+                    store.insert(NewRecord { presence: presence(record.presence), ..record }, &mut workload_id);
+                if let Inserted::Duplicate { .. } = outcome {
+                    repeats.push((r as u32, time, workload));
+                }
+                outcome
+            })
+            .collect();
+        (outcomes, repeats)
+    }
+
+    /// (From an independent review.) Column for column, with inputs shifted, workloads
+    /// renumbered, conflicts, both arrival sources, stores indexed or not, a second merge and
+    /// inserts after: a merge is inserting each record.
+    #[test]
+    fn a_merge_is_inserting_each_record_column_for_column() {
+        for seed in 1..3000u64 {
+            let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+            let (n1, n2, n3) = (rng.below(30) as usize, rng.below(30) as usize, rng.below(10) as usize);
+            let (in1, in2) = (1 + rng.below(2) as usize, 1 + rng.below(2) as usize);
+            let (first, later) = (random_store(&mut rng, n1, in1), random_store(&mut rng, n2, in2));
+            let after: Vec<NewRecord> = (0..n3)
+                .map(|_| {
+                    let input = rng.below(3);
+                    random_record(&mut rng, 1 << input)
+                })
+                .collect();
+            let offset = rng.below(3) as u32;
+            let presence = move |p: u64| p.checked_shl(offset).unwrap_or(0);
+            let keep_index = rng.below(2) == 0;
+            let (mut merged, mut inserted) = (copy(&first), copy(&first));
+            if rng.below(2) == 0 {
+                merged.build_guid_index();
+            }
+            // Workload numbers given in the order they are first asked for, as `Workloads::id`.
+            let number = |names: &mut Vec<u16>, w: u16| match names.iter().position(|&n| n == w + 100) {
+                Some(i) => i as u16,
+                None => {
+                    names.push(w + 100);
+                    (names.len() - 1) as u16
+                }
+            };
+            let (mut names, mut names_each) = (Vec::new(), Vec::new());
+            let (outcomes, repeats) = merged.merge(copy(&later), presence, |w| number(&mut names, w), keep_index);
+            let (outcomes_each, repeats_each) =
+                insert_each(&mut inserted, later, presence, |w| number(&mut names_each, w));
+            let at = format!("seed {seed}");
+            assert_eq!(outcomes, outcomes_each, "{at}");
+            let repeats: Vec<(u32, i64, u16)> = repeats.iter().map(|r| (r.record, r.time, r.workload)).collect();
+            assert_eq!(repeats, repeats_each, "{at}");
+            assert_eq!(names, names_each, "{at}: workloads numbered differently");
+            assert_eq!(raw(&merged), raw(&inserted), "{at}: after the merge");
+            let again = random_store(&mut rng, n3 + 3, 1);
+            let (outcomes, _) = merged.merge(copy(&again), presence, |w| w, !keep_index);
+            assert_eq!(outcomes, insert_each(&mut inserted, again, presence, |w| w).0, "{at}: a second merge");
+            for record in &after {
+                assert_eq!(merged.insert(record.clone(), |w| w), inserted.insert(record.clone(), |w| w), "{at}: after");
+            }
+            assert_eq!(raw(&merged), raw(&inserted), "{at}: after the inserts");
+            if !after.is_empty() {
+                assert_eq!(merged.guid_index.len(), inserted.guid_index.len(), "{at}: the index");
+            }
+        }
+    }
 }
