@@ -175,8 +175,13 @@ pub(crate) fn helper_stopped(helper: usize) {
         state.resolve.take()
     });
     if let Some(resolve) = resolve {
-        let _ = resolve.call1(&JsValue::NULL, &JsValue::from_str("the helper stopped"));
+        stop_waiting(&resolve);
     }
+}
+
+/// Ends the wait for a part whose helper stopped, as a failure reply would.
+fn stop_waiting(resolve: &js_sys::Function) {
+    let _ = resolve.call1(&JsValue::NULL, &JsValue::from_str("the helper stopped"));
 }
 
 /// A part handed to a helper: its reply when it comes, and the bytes it has read meanwhile.
@@ -208,7 +213,9 @@ fn ask(helper: usize, port: &MessagePort, request: &PartRequest, file: &File) ->
         }
         state.stopped
     });
-    let failed = resolve.clone();
+    if let (true, Some(resolve)) = (stopped, &resolve) {
+        stop_waiting(resolve);
+    }
     let read = Rc::new(Cell::new(0));
     let (id, seen) = (request.id, read.clone());
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
@@ -225,11 +232,7 @@ fn ask(helper: usize, port: &MessagePort, request: &PartRequest, file: &File) ->
         }
     });
     port.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    if stopped {
-        if let Some(resolve) = &failed {
-            let _ = resolve.call1(&JsValue::NULL, &JsValue::from_str("the helper stopped"));
-        }
-    } else {
+    if !stopped {
         let text = serde_json::to_string(request).unwrap_or_default();
         let _ = port.post_message(&Array::of2(&JsValue::from_str(&text), file));
     }

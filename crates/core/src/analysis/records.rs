@@ -562,8 +562,8 @@ impl Records {
         }
         self.text_index.extend(new_texts);
 
-        let is_new = |r: &usize| matches!(outcomes[*r], Inserted::New(_));
-        let new = || (0..outcomes.len()).filter(is_new);
+        let is_new = |r: usize| matches!(outcomes[r], Inserted::New(_));
+        let new = || (0..outcomes.len()).filter(move |&r| is_new(r));
         // Tracking presence or arrivals starts with a value for each record already there, as
         // at an insert; both columns stay empty when nothing needs them.
         if !self.presence.is_empty() || new().any(|r| later_presence(r) != 1) {
@@ -579,9 +579,11 @@ impl Records {
             self.arrivals.extend(new().map(arrived));
         }
         let Records { flags, guids, .. } = later;
-        append(&mut self.flags, flags, &outcomes);
-        append(&mut self.guids, guids, &outcomes);
-        append(&mut self.times, times, &outcomes);
+        // No repeat: every record is new.
+        let all_new = repeats.is_empty();
+        append(&mut self.flags, flags, all_new, is_new);
+        append(&mut self.guids, guids, all_new, is_new);
+        append(&mut self.times, times, all_new, is_new);
         // Workloads numbered in the order new records first show them, each name asked once.
         let mut numbers = vec![u16::MAX; workloads.iter().max().map_or(0, |&w| usize::from(w) + 1)];
         self.workloads.extend(new().map(|r| {
@@ -598,13 +600,13 @@ impl Records {
     }
 }
 
-/// Appends the values of the records that are new (all of them, in one copy, when none
-/// repeats), then frees `from`.
-fn append<T: Copy>(to: &mut Vec<T>, from: Vec<T>, outcomes: &[Inserted]) {
-    if outcomes.iter().all(|o| matches!(o, Inserted::New(_))) {
+/// Appends the values of the records `keep` takes (all of them, in one copy, when `all` are),
+/// then frees `from`.
+fn append<T: Copy>(to: &mut Vec<T>, from: Vec<T>, all: bool, keep: impl Fn(usize) -> bool) {
+    if all {
         to.extend_from_slice(&from);
     } else {
-        to.extend(from.iter().zip(outcomes).filter(|(_, o)| matches!(o, Inserted::New(_))).map(|(&v, _)| v));
+        to.extend(from.iter().enumerate().filter(|&(r, _)| keep(r)).map(|(_, &v)| v));
     }
 }
 
