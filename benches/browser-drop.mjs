@@ -9,11 +9,10 @@
 // per run) and the page's JS heap (Chromium's Performance.getMetrics, which leaves Wasm memory
 // out). A benchmark, not a test.
 
-import { createServer } from 'node:http';
-import { readFile, stat } from 'node:fs/promises';
-import { join, dirname, extname, basename } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { join, dirname, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launch, rendererPeakBytes } from './chromium.mjs';
+import { launch, rendererPeakBytes, serveDist } from './chromium.mjs';
 
 const [file, runsArg] = process.argv.slice(2);
 if (!file) {
@@ -22,18 +21,7 @@ if (!file) {
 }
 const runs = Number(runsArg || 3);
 const dist = process.env.DIST || join(dirname(fileURLToPath(import.meta.url)), '..', 'dist'); // DIST=DIR: another build
-const MIME = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css' };
-const server = createServer(async (req, res) => {
-  const path = new URL(req.url, 'http://x').pathname.slice(1) || 'index.html';
-  try {
-    const body = await readFile(join(dist, path));
-    res.writeHead(200, { 'content-type': MIME[extname(path)] || 'application/octet-stream' }).end(body);
-  } catch {
-    res.writeHead(404).end();
-  }
-});
-await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
-const url = `http://127.0.0.1:${server.address().port}/`;
+const { server, url } = await serveDist(dist);
 const bytes = (await stat(file)).size;
 const name = basename(file);
 const times = [];

@@ -19,12 +19,11 @@
 // any request off 127.0.0.1, fails. Prints per-run figures and the load average, medians with
 // ranges, and the ratio DuckDB-Wasm / app (medians, and pair by pair).
 
-import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
-import { join, dirname, extname, basename, normalize, sep } from 'node:path';
+import { join, dirname, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
-import { launch, rendererPeakBytes } from './chromium.mjs';
+import { launch, rendererPeakBytes, serveDist, serveFiles, within } from './chromium.mjs';
 
 const [file, runsArg] = process.argv.slice(2);
 if (!file) {
@@ -54,30 +53,13 @@ if (expected.connector !== cli.by_class.connector) {
 }
 
 // Two origins, so the DuckDB page shares nothing (service worker, storage) with the app.
-const MIME = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css' };
-const serve = (resolve) =>
-  createServer(async (req, res) => {
-    const path = resolve(decodeURIComponent(new URL(req.url, 'http://x').pathname));
-    try {
-      if (!path) throw new Error('outside');
-      const body = await readFile(path);
-      res.writeHead(200, { 'content-type': MIME[extname(path)] || 'application/octet-stream' }).end(body);
-    } catch {
-      if (process.env.BENCH_DEBUG) console.error(`404 ${req.url}`);
-      res.writeHead(404).end();
-    }
-  });
-const within = (dir, rel) => {
-  const path = normalize(join(dir, rel));
-  return path.startsWith(dir + sep) ? path : null;
-};
 const dist = process.env.DIST || join(root, 'dist'); // DIST=DIR: a frozen copy, if dist/ is being rebuilt
 const page = join(root, 'benches', 'duckdb-wasm');
 // The DuckDB bundle and what its ES module imports (see the import map in index.html).
 const PACKAGES = ['@duckdb/duckdb-wasm/dist/', 'apache-arrow/', 'flatbuffers/mjs/', 'tslib/'];
-const servers = {
-  app: serve((p) => within(dist, p.slice(1) || 'index.html')),
-  duckdb: serve((p) => {
+const served = {
+  app: await serveDist(dist),
+  duckdb: await serveFiles((p) => {
     if (p.startsWith('/node_modules/')) {
       const rel = p.slice('/node_modules/'.length);
       return PACKAGES.some((pkg) => rel.startsWith(pkg)) ? within(join(root, 'benches', 'node_modules'), rel) : null;
@@ -85,12 +67,7 @@ const servers = {
     return within(page, p.slice(1) || 'index.html');
   }),
 };
-const origin = {};
-for (const [k, s] of Object.entries(servers)) {
-  await new Promise((ok) => s.listen(0, '127.0.0.1', ok));
-  origin[k] = `http://127.0.0.1:${s.address().port}/`;
-}
-
+const origin = { app: served.app.url, duckdb: served.duckdb.url };
 
 const name = basename(file);
 const bytes = (await stat(file)).size;
@@ -205,7 +182,7 @@ for (let i = 0; i < runs; i++) {
     if (offHost.length) fail(`requests off 127.0.0.1: ${[...new Set(offHost)].join(', ')}`);
   }
 }
-for (const s of Object.values(servers)) s.close();
+for (const { server } of Object.values(served)) server.close();
 
 const stats = (xs) => {
   const s = [...xs].sort((a, b) => a - b);

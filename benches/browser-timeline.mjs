@@ -9,11 +9,9 @@
 // dropped when a run ends (its helpers) cannot be asked for their measures and are missing.
 // A benchmark tool, not a test.
 
-import { createServer } from 'node:http';
-import { readFile } from 'node:fs/promises';
-import { join, dirname, extname, basename } from 'node:path';
+import { join, dirname, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launch } from './chromium.mjs';
+import { launch, serveDist } from './chromium.mjs';
 
 const [file, runsArg] = process.argv.slice(2);
 if (!file) {
@@ -22,24 +20,14 @@ if (!file) {
 }
 const dist = process.env.DIST || join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
 const workers = Number(process.env.WORKERS || 1);
-const MIME = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css' };
-const server = createServer(async (req, res) => {
-  const path = new URL(req.url, 'http://x').pathname.slice(1) || 'index.html';
-  try {
-    const body = await readFile(join(dist, path));
-    res.writeHead(200, { 'content-type': MIME[extname(path)] || 'application/octet-stream' }).end(body);
-  } catch {
-    res.writeHead(404).end();
-  }
-});
-await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+const { server, url } = await serveDist(dist);
 
 for (let run = 1; run <= Number(runsArg || 2); run++) {
   const browser = await launch(`--sendas-bench-timeline=${process.pid}-${run}`);
   const page = await browser.newPage();
   const started = [];
   page.on('worker', (w) => started.push(w));
-  await page.goto(`http://127.0.0.1:${server.address().port}/?workers=${workers}`);
+  await page.goto(`${url}?workers=${workers}`);
   // Every worker the page starts is ready, as browser-drop.mjs waits.
   await page.waitForFunction((n) => performance.getEntriesByName('sendas:worker-start').length >= n, workers, { timeout: 60000 });
   await page.evaluate(() => window.addEventListener('change', () => (window.__change ??= performance.timeOrigin + performance.now()), true));
